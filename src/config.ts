@@ -1,0 +1,94 @@
+/**
+ * Vigil's configuration: read from the environment once, validated as a whole,
+ * so a bad deployment fails at start with every problem listed, not later with one.
+ */
+export interface Config {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string[];
+  /** When set, this secret is accepted as an ADMIN key without being stored. */
+  adminKey: string | undefined;
+  logLevel: string;
+  /** Largest accepted event value in bytes; larger ones are dead-lettered. */
+  maxEventBytes: number;
+  /** Partitions given to a new stream's topic when registerStream does not say. */
+  defaultPartitions: number;
+  /** Kafka consumer group shared by all workers. */
+  consumerGroup: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/vigil';
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+      }
+    } catch {
+      problems.push(`${name} is not a URL: "${raw}"`);
+    }
+    return raw;
+  };
+
+  const brokers = (env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  if (brokers.length === 0) problems.push('KAFKA_BROKERS must list at least one host:port');
+  for (const broker of brokers) {
+    if (!/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(broker)) {
+      problems.push(`KAFKA_BROKERS entry "${broker}" is not host:port`);
+    }
+  }
+
+  const adminKey = env.VIGIL_ADMIN_KEY === '' ? undefined : env.VIGIL_ADMIN_KEY;
+  if (adminKey !== undefined && adminKey.length < 16) {
+    problems.push('VIGIL_ADMIN_KEY must be at least 16 characters');
+  }
+
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+
+  const config: Config = {
+    port: integer('PORT', 4000, 0, 65535),
+    databaseUrl: url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    kafkaBrokers: brokers,
+    adminKey,
+    logLevel,
+    maxEventBytes: integer('VIGIL_MAX_EVENT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
+    defaultPartitions: integer('VIGIL_DEFAULT_PARTITIONS', 3, 1, 1000),
+    consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,209 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createDb } from './db.ts';
+import { startGateway } from './gateway.ts';
+import { migrate } from './migrate.ts';
+import { PROJECT_ROOT } from './paths.ts';
+import { ApiKeyService } from './resolvers/api-keys.ts';
+import { AuditLog } from './resolvers/audit.ts';
+import { openRuntime } from './runtime.ts';
+import { printVigilSchema } from './schema/index.ts';
+import { ensureKafkaBroker, kafkaAnswers, stopKafkaBroker } from './services/kafka-broker.ts';
+import { checkPostgres, checkRedis } from './services/local-services.ts';
+import { startWorker } from './stream/worker.ts';
+import { createLogger } from './telemetry/logger.ts';
+import type { Role } from './generated/prisma/enums.ts';
+
+const USAGE = `Usage: vigil <command>
+
+  start                 gateway and worker in one process (what npm start runs)
+  gateway               the GraphQL gateway only
+  worker                the stream worker only
+  migrate               apply database migrations (creating the database if missing)
+  services [--stop]     ensure the local Kafka broker; check PostgreSQL and Redis
+  keys create --role VIEWER|OPERATOR|ADMIN --name NAME
+                        create an API key and print its secret (shown once)
+  audit verify          check the audit log's hash chain
+  print-schema          write schema.graphql from the code-first schema
+
+Configuration comes from the environment: PORT, DATABASE_URL, REDIS_URL,
+KAFKA_BROKERS, VIGIL_ADMIN_KEY, LOG_LEVEL, VIGIL_MAX_EVENT_BYTES (see README).`;
+
+type Stoppable = { stop(): Promise<void> };
+
+/** Runs until SIGTERM or SIGINT, then stops components in reverse order of start. */
+async function serveUntilSignal(config: Config, roles: { gateway: boolean; worker: boolean }): Promise<void> {
+  const log = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, log);
+  const stoppables: Stoppable[] = [];
+  try {
+    if (roles.worker) {
+      const worker = await startWorker(runtime.services, log.child({ component: 'worker' }));
+      stoppables.push(worker);
+    }
+    if (roles.gateway) {
+      const gateway = await startGateway(runtime.services, log.child({ component: 'gateway' }), config.port);
+      stoppables.push({ stop: () => gateway.close() });
+    }
+  } catch (error) {
+    await runtime.close();
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  });
+  const forceExit = setTimeout(() => {
+    log.error('shutdown took longer than 15 s; exiting');
+    process.exit(1);
+  }, 15_000);
+  forceExit.unref();
+  for (const component of stoppables.reverse()) await component.stop().catch((error) => log.error({ err: error }, 'stop failed'));
+  await runtime.close();
+  // Client libraries can leave timers behind; they must not keep a stopped service alive.
+  setTimeout(() => process.exit(), 1000).unref();
+}
+
+async function services(stop: boolean): Promise<number> {
+  const say = (message: string) => console.log(message);
+  if (stop) {
+    say((await stopKafkaBroker({ projectRoot: PROJECT_ROOT, log: say })) ? 'kafka: stopped' : 'kafka: was not running (from this project)');
+    return 0;
+  }
+  const config = loadConfig();
+  let missing = 0;
+  const brokers = config.kafkaBrokers;
+  const local = brokers.every((b) => b.startsWith('127.0.0.1:') || b.startsWith('localhost:'));
+  if (local) {
+    try {
+      const { started } = await ensureKafkaBroker({ projectRoot: PROJECT_ROOT, brokers, log: say });
+      say(started ? `kafka: started on ${brokers.join(',')}` : `kafka: answering on ${brokers.join(',')}`);
+    } catch (error) {
+      missing++;
+      say(`kafka: MISSING: ${(error as Error).message}`);
+    }
+  } else if (await kafkaAnswers(brokers)) {
+    say(`kafka: answering on ${brokers.join(',')}`);
+  } else {
+    missing++;
+    say(`kafka: MISSING: nothing answers on ${brokers.join(',')} (not local, so not started here)`);
+  }
+  for (const [name, check] of [
+    ['postgresql', () => checkPostgres(config.databaseUrl)],
+    ['redis', () => checkRedis(config.redisUrl)],
+  ] as const) {
+    const problem = await check();
+    if (problem) missing++;
+    say(problem ? `${name}: MISSING: ${problem}` : `${name}: answering`);
+  }
+  return missing === 0 ? 0 : 1;
+}
+
+async function createKey(role: string | undefined, name: string | undefined): Promise<number> {
+  if (!role || !['VIEWER', 'OPERATOR', 'ADMIN'].includes(role) || !name) {
+    console.error('usage: vigil keys create --role VIEWER|OPERATOR|ADMIN --name NAME');
+    return 2;
+  }
+  const config = loadConfig();
+  await migrate(config.databaseUrl, join(PROJECT_ROOT, 'prisma', 'migrations'));
+  const db = createDb(config.databaseUrl, 2);
+  try {
+    const { apiKey, secret } = await new ApiKeyService(db, undefined).create(name, role as Role);
+    await new AuditLog(db).append({ actor: 'cli', action: 'createApiKey', target: apiKey.id, detail: { name, role }, outcome: 'ALLOWED' });
+    console.log(`created ${apiKey.role} key ${apiKey.id} (${apiKey.name})`);
+    console.log(`secret (shown once): ${secret}`);
+    return 0;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function verifyAudit(): Promise<number> {
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl, 2);
+  try {
+    const result = await new AuditLog(db).verify();
+    if (result.ok) {
+      console.log(`audit: chain intact (${result.checked} entries)`);
+      return 0;
+    }
+    console.log(`audit: BROKEN at entry #${result.firstBad!.seq} (${result.firstBad!.id}): ${result.firstBad!.problem}`);
+    console.log(`audit: ${result.checked} entries before it verified`);
+    return 1;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      stop: { type: 'boolean', default: false },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  switch (command) {
+    case 'start':
+      await serveUntilSignal(loadConfig(), { gateway: true, worker: true });
+      return 0;
+    case 'gateway':
+      await serveUntilSignal(loadConfig(), { gateway: true, worker: false });
+      return 0;
+    case 'worker':
+      await serveUntilSignal(loadConfig(), { gateway: false, worker: true });
+      return 0;
+    case 'migrate': {
+      const config = loadConfig();
+      const result = await migrate(config.databaseUrl, join(PROJECT_ROOT, 'prisma', 'migrations'));
+      console.log(
+        result.applied.length > 0
+          ? `migrate: applied ${result.applied.join(', ')}`
+          : `migrate: up to date (${result.alreadyApplied} migrations)`,
+      );
+      return 0;
+    }
+    case 'services':
+      return services(values.stop ?? false);
+    case 'keys':
+      if (sub !== 'create') break;
+      return createKey(values.role, values.name);
+    case 'audit':
+      if (sub !== 'verify') break;
+      return verifyAudit();
+    case 'print-schema':
+      await writeFile(join(PROJECT_ROOT, 'schema.graphql'), printVigilSchema());
+      console.log('wrote schema.graphql');
+      return 0;
+  }
+  console.error(`unknown command: ${positionals.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exitCode = 2;
+    } else {
+      console.error(error);
+      process.exitCode = 1;
+    }
+  }
+}

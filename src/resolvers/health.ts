@@ -1,0 +1,123 @@
+import type { Redis } from 'ioredis';
+import type { Db } from '../db.ts';
+import type { Stream } from '../generated/prisma/client.ts';
+import type { TopicAdmin } from '../stream/transport.ts';
+
+export type HealthStatus = 'OK' | 'DEGRADED' | 'DOWN';
+
+export interface ComponentHealth {
+  name: string;
+  status: HealthStatus;
+  detail: string | null;
+}
+
+export interface StreamHealth {
+  stream: Stream;
+  ingestionLag: number;
+  eventsPerSecond: number;
+  errorRate: number;
+  deadLetters: number;
+  lastEventAt: Date | null;
+  freshnessSeconds: number | null;
+}
+
+/** Workers refresh this key on a timer; its presence is the liveness of the worker fleet. */
+export const WORKER_HEARTBEAT_PREFIX = 'vigil:worker:heartbeat:';
+export const WORKER_HEARTBEAT_TTL_SECONDS = 15;
+const CHECK_TIMEOUT_MS = 2000;
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface HealthPorts {
+  db: Db;
+  redis: Redis;
+  kafka: TopicAdmin & { ping(): Promise<void> };
+  consumerGroup: string;
+}
+
+export class HealthService {
+  constructor(private readonly ports: HealthPorts) {}
+
+  private async check(name: string, probe: () => Promise<string | null>): Promise<ComponentHealth> {
+    try {
+      const detail = await withTimeout(probe(), CHECK_TIMEOUT_MS);
+      return { name, status: 'OK', detail };
+    } catch (error) {
+      return { name, status: 'DOWN', detail: (error as Error).message };
+    }
+  }
+
+  /** PostgreSQL, Redis and Kafka: what the gateway needs to serve (readiness). */
+  infrastructure(): Promise<ComponentHealth[]> {
+    return Promise.all([
+      this.check('PostgreSQL', async () => {
+        await this.ports.db.$queryRaw`SELECT 1`;
+        return null;
+      }),
+      this.check('Redis', async () => {
+        await this.ports.redis.ping();
+        return null;
+      }),
+      this.check('Kafka', async () => {
+        await this.ports.kafka.ping();
+        return null;
+      }),
+    ]);
+  }
+
+  async workers(): Promise<ComponentHealth> {
+    try {
+      const keys = await withTimeout(this.ports.redis.keys(`${WORKER_HEARTBEAT_PREFIX}*`), CHECK_TIMEOUT_MS);
+      return keys.length > 0
+        ? { name: 'workers', status: 'OK', detail: `${keys.length} worker(s) alive` }
+        : { name: 'workers', status: 'DEGRADED', detail: 'no worker has reported in the last 15 s' };
+    } catch (error) {
+      return { name: 'workers', status: 'DOWN', detail: (error as Error).message };
+    }
+  }
+
+  async components(): Promise<ComponentHealth[]> {
+    const [infrastructure, workers] = await Promise.all([this.infrastructure(), this.workers()]);
+    return [...infrastructure, workers];
+  }
+
+  static overall(components: ComponentHealth[]): HealthStatus {
+    if (components.some((c) => c.status === 'DOWN')) return 'DOWN';
+    if (components.some((c) => c.status === 'DEGRADED')) return 'DEGRADED';
+    return 'OK';
+  }
+
+  async stream(stream: Stream): Promise<StreamHealth> {
+    const [ends, committed, deadLetters] = await Promise.all([
+      this.ports.kafka.endOffsets(stream.topic).catch(() => new Map<number, bigint>()),
+      this.ports.db.consumerOffset.findMany({ where: { groupId: this.ports.consumerGroup, topic: stream.topic } }),
+      this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
+    ]);
+    const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
+    let lag = 0n;
+    for (const [partition, end] of ends) {
+      const behind = end - (next.get(partition) ?? 0n);
+      if (behind > 0n) lag += behind;
+    }
+    return {
+      stream,
+      ingestionLag: Number(lag),
+      // Rates and freshness come from the workers' metrics, which the stream worker publishes.
+      eventsPerSecond: 0,
+      errorRate: 0,
+      deadLetters,
+      lastEventAt: null,
+      freshnessSeconds: null,
+    };
+  }
+}

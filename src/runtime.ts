@@ -1,0 +1,38 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { createDb } from './db.ts';
+import { migrate } from './migrate.ts';
+import { RedisPubSub } from './pubsub/redis-pubsub.ts';
+import { createServices, type Services } from './resolvers/services.ts';
+import { KafkajsTransport } from './stream/kafkajs-transport.ts';
+import { PROJECT_ROOT } from './paths.ts';
+import { join } from 'node:path';
+
+/** Opens every adapter a Vigil process needs, in order, and closes them in reverse. */
+export interface Runtime {
+  services: Services;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config, log: Logger, options: { migrate?: boolean } = {}): Promise<Runtime> {
+  if (options.migrate !== false) {
+    const result = await migrate(config.databaseUrl, join(PROJECT_ROOT, 'prisma', 'migrations'));
+    if (result.applied.length > 0) log.info({ applied: result.applied }, 'database migrated');
+  }
+  const db = createDb(config.databaseUrl);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  redis.on('error', (error: Error) => log.warn({ error: error.message }, 'redis connection error'));
+  const kafka = new KafkajsTransport(config.kafkaBrokers, 'vigil', log.child({ component: 'kafka' }));
+  const pubsub = new RedisPubSub(config.redisUrl, log.child({ component: 'pubsub' }));
+  const services = createServices({ config, db, redis, kafka, pubsub, log });
+  return {
+    services,
+    close: async () => {
+      await kafka.close();
+      await pubsub.close();
+      await redis.quit().catch(() => undefined);
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { builder } from './builder.ts';
+import { connectionOf, NodeRef, RoleEnum } from './common.ts';
+import { audited, authorize } from './guard.ts';
+import { ApiKeyRef, AuditEntryRef, ViewerRef } from './refs.ts';
+import { ADMIN_KEY_ID } from '../resolvers/api-keys.ts';
+import { idKeyset, paginate } from '../resolvers/pagination.ts';
+
+ApiKeyRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    role: t.expose('role', { type: RoleEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+ViewerRef.implement({
+  fields: (t) => ({
+    apiKey: t.field({
+      type: ApiKeyRef,
+      resolve: async (principal, _a, ctx) => {
+        if (principal.keyId === ADMIN_KEY_ID) {
+          // The configured admin secret has no row; describe it without inventing one.
+          return { id: ADMIN_KEY_ID, name: principal.name, role: 'ADMIN' as const, secretHash: '', createdAt: new Date(0), lastUsedAt: null, revokedAt: null };
+        }
+        return ctx.services.ports.db.apiKey.findUniqueOrThrow({ where: { id: principal.keyId } });
+      },
+    }),
+    role: t.expose('role', { type: RoleEnum }),
+  }),
+});
+
+const CreatedApiKeyRef = builder
+  .objectRef<{ apiKey: import('../generated/prisma/client.ts').ApiKey; secret: string }>('CreatedApiKey')
+  .implement({
+    fields: (t) => ({
+      apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),
+      secret: t.exposeString('secret', { description: 'Shown once; only a hash is stored.' }),
+    }),
+  });
+
+AuditEntryRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    at: t.expose('at', { type: 'DateTime' }),
+    actor: t.exposeString('actor'),
+    action: t.exposeString('action'),
+    target: t.exposeString('target'),
+    outcome: t.exposeString('outcome', { description: 'ALLOWED, REFUSED (not authorised) or FAILED (refused input or error).' }),
+    detail: t.expose('detail', { type: 'JSON', nullable: true }),
+    hash: t.exposeString('hash', { description: 'Hash chaining this entry to the previous one (tamper evidence).' }),
+  }),
+});
+
+const AuditEntryConnection = connectionOf('AuditEntry', AuditEntryRef);
+
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: ViewerRef,
+    resolve: (_root, _args, ctx) => authorize(ctx, 'VIEWER'),
+  }),
+  apiKeys: t.field({
+    type: [ApiKeyRef],
+    resolve: (_root, _args, ctx) => {
+      authorize(ctx, 'ADMIN');
+      return ctx.services.apiKeys.list();
+    },
+  }),
+  auditLog: t.field({
+    type: AuditEntryConnection,
+    args: { first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'ADMIN');
+      return paginate(args, ({ take, afterId }) =>
+        ctx.services.ports.db.auditEntry.findMany({ where: idKeyset(afterId), orderBy: { id: 'asc' }, take }),
+      );
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createApiKey: t.field({
+    type: CreatedApiKeyRef,
+    args: { name: t.arg.string({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'createApiKey', role: 'ADMIN', target: args.name, detail: args }, () =>
+        ctx.services.apiKeys.create(args.name, args.role),
+      ),
+  }),
+  revokeApiKey: t.field({
+    type: ApiKeyRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'revokeApiKey', role: 'ADMIN', target: args.id }, () => ctx.services.apiKeys.revoke(args.id)),
+  }),
+}));

@@ -1,0 +1,161 @@
+import type { Anomaly } from '../generated/prisma/client.ts';
+import { anomalyMatches } from '../resolvers/anomalies.ts';
+import { NotFoundError } from '../resolvers/errors.ts';
+import { CHANNELS } from '../pubsub/pubsub.ts';
+import { builder } from './builder.ts';
+import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
+import { audited, authorize } from './guard.ts';
+import { liveEvents } from './live.ts';
+import {
+  AnomalyRef,
+  DetectorRef,
+  DetectorVersionRef,
+  EventRefRef,
+  IncidentRef,
+  RunbookExecutionRef,
+  StreamRef,
+} from './refs.ts';
+
+export const AnomalyLabelEnum = builder.enumType('AnomalyLabel', { values: ['TRUE_POSITIVE', 'FALSE_POSITIVE'] as const });
+
+AnomalyRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    stream: t.field({ type: StreamRef, resolve: (a, _x, ctx) => ctx.services.streams.get(a.streamId) }),
+    detector: t.field({ type: DetectorRef, resolve: (a, _x, ctx) => ctx.services.detectors.get(a.detectorId) }),
+    detectorVersion: t.exposeInt('detectorVersion'),
+    seriesKey: t.exposeString('seriesKey', { nullable: true }),
+    field: t.exposeString('field'),
+    value: t.exposeFloat('value'),
+    score: t.exposeFloat('score'),
+    expected: t.exposeFloat('expected', { nullable: true }),
+    lower: t.exposeFloat('lower', { nullable: true }),
+    upper: t.exposeFloat('upper', { nullable: true }),
+    severity: t.expose('severity', { type: SeverityEnum }),
+    shadow: t.exposeBoolean('shadow', { description: 'True when produced by a SHADOW detector: recorded, never alerted.' }),
+    eventTime: t.expose('eventTime', { type: 'DateTime' }),
+    detectedAt: t.expose('detectedAt', { type: 'DateTime' }),
+    explanation: t.exposeString('explanation', {
+      description: "Human-readable reason, e.g. 'value 912 is 6.1 sigma above the 5m mean 140'.",
+    }),
+    source: t.field({ type: EventRefRef, resolve: eventRefOf }),
+    incident: t.field({
+      type: IncidentRef,
+      nullable: true,
+      resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.incidents.get(a.incidentId) : null),
+    }),
+    label: t.expose('label', { type: AnomalyLabelEnum, nullable: true }),
+  }),
+});
+
+function eventRefOf(a: Anomaly) {
+  return { topic: a.topic, partition: a.partition, offset: a.offset, key: a.eventKey, timestamp: a.eventTimestamp };
+}
+
+const LineageRef = builder.objectRef<Anomaly>('Lineage').implement({
+  description: 'Where an anomaly came from and what it caused, end to end.',
+  fields: (t) => ({
+    anomaly: t.field({ type: AnomalyRef, resolve: (a) => a }),
+    event: t.field({ type: EventRefRef, resolve: eventRefOf }),
+    stream: t.field({ type: StreamRef, resolve: (a, _x, ctx) => ctx.services.streams.get(a.streamId) }),
+    schemaVersion: t.exposeInt('schemaVersion'),
+    detector: t.field({ type: DetectorRef, resolve: (a, _x, ctx) => ctx.services.detectors.get(a.detectorId) }),
+    detectorVersion: t.field({
+      type: DetectorVersionRef,
+      resolve: (a, _x, ctx) => ctx.services.detectors.version(a.detectorId, a.detectorVersion),
+    }),
+    incident: t.field({
+      type: IncidentRef,
+      nullable: true,
+      resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.incidents.get(a.incidentId) : null),
+    }),
+    executions: t.field({
+      type: [RunbookExecutionRef],
+      resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.executions.forIncident(a.incidentId) : []),
+    }),
+  }),
+});
+
+export const AnomalyFilterInput = builder.inputType('AnomalyFilter', {
+  fields: (t) => ({
+    streamId: t.id(),
+    detectorId: t.id(),
+    seriesKey: t.string(),
+    minSeverity: t.field({ type: SeverityEnum }),
+    includeShadow: t.boolean({ description: 'Include anomalies from SHADOW detectors (default false).' }),
+    since: t.field({ type: 'DateTime' }),
+  }),
+});
+
+export const AnomalyConnection = connectionOf('Anomaly', AnomalyRef);
+
+builder.queryFields((t) => ({
+  anomalies: t.field({
+    type: AnomalyConnection,
+    args: { filter: t.arg({ type: AnomalyFilterInput }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.anomalies.list(args.filter, args);
+    },
+  }),
+  anomaly: t.field({
+    type: AnomalyRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.anomalies.get(args.id);
+    },
+  }),
+  lineage: t.field({
+    type: LineageRef,
+    args: { anomalyId: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      const anomaly = await ctx.services.anomalies.get(args.anomalyId);
+      if (!anomaly) throw new NotFoundError('anomaly', args.anomalyId, 'anomalyId');
+      return anomaly;
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  labelAnomaly: t.field({
+    type: AnomalyRef,
+    args: {
+      id: t.arg.id({ required: true }),
+      label: t.arg({ type: AnomalyLabelEnum, required: true }),
+      note: t.arg.string(),
+    },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'labelAnomaly', role: 'OPERATOR', target: args.id, detail: args }, (p) =>
+        ctx.services.anomalies.label(args.id, args.label, args.note, p.name),
+      ),
+  }),
+}));
+
+/** Anomalies travel through Redis as JSON: dates as ISO strings, the offset as a decimal string. */
+export function reviveAnomaly(json: Record<string, unknown>): Anomaly {
+  const date = (v: unknown) => new Date(v as string);
+  return {
+    ...(json as unknown as Anomaly),
+    eventTime: date(json.eventTime),
+    detectedAt: date(json.detectedAt),
+    eventTimestamp: date(json.eventTimestamp),
+    offset: BigInt(json.offset as string),
+  };
+}
+
+builder.subscriptionFields((t) => ({
+  anomalies: t.field({
+    type: AnomalyRef,
+    args: { filter: t.arg({ type: AnomalyFilterInput }) },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, 'VIEWER', CHANNELS.anomalies, async (json: Record<string, unknown>) => {
+        const anomaly = reviveAnomaly(json);
+        return anomalyMatches(anomaly, args.filter) ? anomaly : undefined;
+      }),
+    resolve: (anomaly) => anomaly,
+  }),
+}));

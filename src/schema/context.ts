@@ -1,0 +1,12 @@
+import type { Logger } from 'pino';
+import type { Principal } from '../resolvers/principal.ts';
+import type { Services } from '../resolvers/services.ts';
+
+/** What every resolver receives: the domain services and who is calling. */
+export interface Context {
+  services: Services;
+  principal: Principal | null;
+  /** Set when a credential was sent but refused; raised by the first guarded field. */
+  authError: Error | null;
+  log: Logger;
+}

@@ -1,0 +1,135 @@
+import { builder } from './builder.ts';
+import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
+import { audited, authorize } from './guard.ts';
+import { DetectorRef, DetectorVersionRef, StreamRef } from './refs.ts';
+
+export const DetectorKindEnum = builder.enumType('DetectorKind', {
+  values: {
+    ZSCORE: { description: 'Rolling mean/stddev over a window; score = |z|.' },
+    MAD: { description: 'Rolling median and median absolute deviation; robust to outliers.' },
+    EWMA: { description: 'Exponentially weighted mean and variance.' },
+    SEASONAL: { description: 'Seasonal baseline (e.g. Holt-Winters) with a learned or given period.' },
+    THRESHOLD: { description: 'Static bounds: params { min, max }.' },
+    FRESHNESS: { description: 'No event for a key within params.maxGapSeconds.' },
+    ENSEMBLE: { description: 'Combines member detectors (params.members) by vote or weighted score.' },
+  } as const,
+});
+
+export const DetectorModeEnum = builder.enumType('DetectorMode', { values: ['ACTIVE', 'SHADOW', 'DISABLED'] as const });
+
+DetectorVersionRef.implement({
+  fields: (t) => ({
+    version: t.exposeInt('version'),
+    kind: t.expose('kind', { type: DetectorKindEnum }),
+    params: t.expose('params', { type: 'JSON' }),
+    mode: t.expose('mode', { type: DetectorModeEnum }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    createdBy: t.exposeString('createdBy'),
+  }),
+});
+
+const DetectorStatsRef = builder
+  .objectRef<{ anomalies: number; truePositives: number; falsePositives: number; precision: number | null }>('DetectorStats')
+  .implement({
+    fields: (t) => ({
+      anomalies: t.exposeInt('anomalies'),
+      truePositives: t.exposeInt('truePositives'),
+      falsePositives: t.exposeInt('falsePositives'),
+      precision: t.exposeFloat('precision', {
+        nullable: true,
+        description: 'truePositives / (truePositives + falsePositives); null until labelled.',
+      }),
+    }),
+  });
+
+DetectorRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    stream: t.field({ type: StreamRef, resolve: (d, _a, ctx) => ctx.services.streams.get(d.streamId) }),
+    field: t.exposeString('field'),
+    kind: t.field({ type: DetectorKindEnum, resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).kind }),
+    params: t.field({ type: 'JSON', resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).params }),
+    mode: t.field({ type: DetectorModeEnum, resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).mode }),
+    severity: t.field({ type: SeverityEnum, resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).severity }),
+    version: t.exposeInt('currentVersion'),
+    versions: t.field({ type: [DetectorVersionRef], resolve: (d, _a, ctx) => ctx.services.detectors.versions(d.id) }),
+    stats: t.field({ type: DetectorStatsRef, resolve: (d, _a, ctx) => ctx.services.detectors.stats(d.id) }),
+    drifting: t.exposeBoolean('drifting', {
+      description: "True while the detector's input distribution is judged to have drifted.",
+    }),
+  }),
+});
+
+const DetectorConnection = connectionOf('Detector', DetectorRef);
+
+const RegisterDetectorInput = builder.inputType('RegisterDetectorInput', {
+  fields: (t) => ({
+    streamId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    field: t.string({ required: true }),
+    kind: t.field({ type: DetectorKindEnum, required: true }),
+    params: t.field({ type: 'JSON', description: 'Default {}.' }),
+    mode: t.field({ type: DetectorModeEnum, defaultValue: 'ACTIVE' }),
+    severity: t.field({ type: SeverityEnum, defaultValue: 'WARNING' }),
+  }),
+});
+
+const UpdateDetectorInput = builder.inputType('UpdateDetectorInput', {
+  fields: (t) => ({
+    kind: t.field({ type: DetectorKindEnum }),
+    params: t.field({ type: 'JSON' }),
+    mode: t.field({ type: DetectorModeEnum }),
+    severity: t.field({ type: SeverityEnum }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  detectors: t.field({
+    type: DetectorConnection,
+    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.detectors.list(args.streamId, args);
+    },
+  }),
+  detector: t.field({
+    type: DetectorRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.detectors.find(args.id);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  registerDetector: t.field({
+    type: DetectorRef,
+    args: { input: t.arg({ type: RegisterDetectorInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      audited(ctx, { action: 'registerDetector', role: 'ADMIN', target: input.streamId, detail: input }, (p) =>
+        ctx.services.detectors.register(input, p.name),
+      ),
+  }),
+  updateDetector: t.field({
+    type: DetectorRef,
+    description: 'Creates a new version; the old one stays in versions.',
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateDetectorInput, required: true }) },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'updateDetector', role: 'ADMIN', target: args.id, detail: args.input }, (p) =>
+        ctx.services.detectors.update(args.id, args.input, p.name),
+      ),
+  }),
+  rollbackDetector: t.field({
+    type: DetectorRef,
+    description: 'Makes an earlier version current again, as a new version.',
+    args: { id: t.arg.id({ required: true }), version: t.arg.int({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'rollbackDetector', role: 'ADMIN', target: args.id, detail: { version: args.version } }, (p) =>
+        ctx.services.detectors.rollback(args.id, args.version, p.name),
+      ),
+  }),
+}));

@@ -1,0 +1,54 @@
+import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
+import { VigilError } from '../resolvers/errors.ts';
+
+/**
+ * The one rule for errors leaving the gateway: every error has
+ * extensions.code; domain errors keep their message (and field); GraphQL's
+ * own refusals (parse, validation, limits, variable types) are
+ * BAD_USER_INPUT; anything unexpected is logged in full and masked.
+ */
+export function toClientError(error: unknown, log: Logger): GraphQLError {
+  const graphqlError = error instanceof GraphQLError ? error : undefined;
+  const original = graphqlError ? graphqlError.originalError : error;
+  const base = {
+    nodes: graphqlError?.nodes,
+    path: graphqlError?.path,
+    source: graphqlError?.source,
+    positions: graphqlError?.positions,
+  };
+
+  if (original instanceof VigilError) {
+    const extensions: Record<string, unknown> = { code: original.code };
+    if (original.field) extensions.field = original.field;
+    return new GraphQLError(original.message, { ...base, extensions });
+  }
+  if (graphqlError && (original === undefined || original === null || original instanceof GraphQLError)) {
+    const extensions: Record<string, unknown> = { ...graphqlError.extensions };
+    if (typeof extensions.code !== 'string' || !KNOWN_CODES.has(extensions.code)) extensions.code = 'BAD_USER_INPUT';
+    if (extensions.code === 'BAD_USER_INPUT' && !extensions.field) {
+      const field = fieldFromMessage(graphqlError.message);
+      if (field) extensions.field = field;
+    }
+    return new GraphQLError(graphqlError.message, { ...base, extensions });
+  }
+  log.error({ err: original, path: graphqlError?.path }, 'unexpected error while resolving');
+  return new GraphQLError('Unexpected error.', { ...base, extensions: { code: 'INTERNAL' } });
+}
+
+export const KNOWN_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'RATE_LIMITED', 'INTERNAL']);
+
+/**
+ * graphql-js names the offending input in its message, e.g.
+ * `Variable "$input" got invalid value 5 at "input.partitions"`: lift that
+ * into extensions.field so clients need not parse messages.
+ */
+export function fieldFromMessage(message: string): string | undefined {
+  const at = /got invalid value .* at "([^"]+)"/.exec(message);
+  if (at) return at[1];
+  const variable = /^Variable "\$([^"]+)"/.exec(message);
+  if (variable) return variable[1];
+  const argument = /^(?:Field "[^"]+" )?[Aa]rgument "([^"]+)"/.exec(message);
+  if (argument) return argument[1];
+  return undefined;
+}

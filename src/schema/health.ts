@@ -1,0 +1,66 @@
+import { HealthService } from '../resolvers/health.ts';
+import { CHANNELS } from '../pubsub/pubsub.ts';
+import { builder } from './builder.ts';
+import { authorize } from './guard.ts';
+import { liveEvents } from './live.ts';
+import { ComponentHealthRef, StreamHealthRef, StreamRef } from './refs.ts';
+
+const HealthStatusEnum = builder.enumType('HealthStatus', { values: ['OK', 'DEGRADED', 'DOWN'] as const });
+
+StreamHealthRef.implement({
+  fields: (t) => ({
+    stream: t.field({ type: StreamRef, resolve: (h) => h.stream }),
+    ingestionLag: t.exposeInt('ingestionLag', { description: 'Messages behind the end of the topic, summed over partitions.' }),
+    eventsPerSecond: t.exposeFloat('eventsPerSecond'),
+    errorRate: t.exposeFloat('errorRate'),
+    deadLetters: t.exposeInt('deadLetters'),
+    lastEventAt: t.expose('lastEventAt', { type: 'DateTime', nullable: true }),
+    freshnessSeconds: t.exposeFloat('freshnessSeconds', { nullable: true }),
+  }),
+});
+
+ComponentHealthRef.implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    status: t.expose('status', { type: HealthStatusEnum }),
+    detail: t.exposeString('detail', { nullable: true }),
+  }),
+});
+
+const HealthRef = builder.objectRef<{ components: Awaited<ReturnType<HealthService['components']>> }>('Health').implement({
+  fields: (t) => ({
+    status: t.field({ type: HealthStatusEnum, resolve: (h) => HealthService.overall(h.components) }),
+    components: t.field({ type: [ComponentHealthRef], resolve: (h) => h.components }),
+    streams: t.field({
+      type: [StreamHealthRef],
+      resolve: async (_h, _a, ctx) => {
+        const streams = await ctx.services.ports.db.stream.findMany({ orderBy: { id: 'asc' } });
+        return Promise.all(streams.map((s) => ctx.services.health.stream(s)));
+      },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  health: t.field({
+    type: HealthRef,
+    resolve: async (_root, _args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return { components: await ctx.services.health.components() };
+    },
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  streamHealth: t.field({
+    type: StreamHealthRef,
+    args: { streamId: t.arg.id() },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, 'VIEWER', CHANNELS.streamHealth, async (message: { streamId: string }) => {
+        if (args.streamId && message.streamId !== args.streamId) return undefined;
+        const stream = await ctx.services.streams.find({ id: message.streamId });
+        return stream ? ctx.services.health.stream(stream) : undefined;
+      }),
+    resolve: (health) => health,
+  }),
+}));

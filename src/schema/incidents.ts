@@ -1,0 +1,115 @@
+import type { Incident } from '../generated/prisma/client.ts';
+import { incidentMatches } from '../resolvers/incidents.ts';
+import { CHANNELS } from '../pubsub/pubsub.ts';
+import { builder } from './builder.ts';
+import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
+import { audited, authorize } from './guard.ts';
+import { liveEvents } from './live.ts';
+import { IncidentEventRef, IncidentRef, RunbookExecutionRef, StreamRef } from './refs.ts';
+import { AnomalyConnection } from './anomalies.ts';
+
+const IncidentStatusEnum = builder.enumType('IncidentStatus', { values: ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const });
+
+IncidentEventRef.implement({
+  fields: (t) => ({
+    at: t.expose('at', { type: 'DateTime' }),
+    kind: t.exposeString('kind'),
+    message: t.exposeString('message'),
+    actor: t.exposeString('actor', { nullable: true }),
+  }),
+});
+
+
+IncidentRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    title: t.exposeString('title'),
+    status: t.expose('status', { type: IncidentStatusEnum }),
+    severity: t.expose('severity', { type: SeverityEnum }),
+    stream: t.field({ type: StreamRef, resolve: (i, _a, ctx) => ctx.services.streams.get(i.streamId) }),
+    anomalyCount: t.exposeInt('anomalyCount'),
+    anomalies: t.field({
+      type: AnomalyConnection,
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: (i, args, ctx) => ctx.services.incidents.anomalies(i.id, args),
+    }),
+    openedAt: t.expose('openedAt', { type: 'DateTime' }),
+    acknowledgedAt: t.expose('acknowledgedAt', { type: 'DateTime', nullable: true }),
+    resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true }),
+    timeline: t.field({ type: [IncidentEventRef], resolve: (i, _a, ctx) => ctx.services.incidents.timeline(i.id) }),
+    executions: t.field({ type: [RunbookExecutionRef], resolve: (i, _a, ctx) => ctx.services.executions.forIncident(i.id) }),
+  }),
+});
+
+const IncidentFilterInput = builder.inputType('IncidentFilter', {
+  fields: (t) => ({
+    streamId: t.id(),
+    status: t.field({ type: [IncidentStatusEnum] }),
+    minSeverity: t.field({ type: SeverityEnum }),
+  }),
+});
+
+const IncidentConnection = connectionOf('Incident', IncidentRef);
+
+builder.queryFields((t) => ({
+  incidents: t.field({
+    type: IncidentConnection,
+    args: { filter: t.arg({ type: IncidentFilterInput }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.incidents.list(args.filter, args);
+    },
+  }),
+  incident: t.field({
+    type: IncidentRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.incidents.get(args.id);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  acknowledgeIncident: t.field({
+    type: IncidentRef,
+    args: { id: t.arg.id({ required: true }), note: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'acknowledgeIncident', role: 'OPERATOR', target: args.id, detail: args }, (p) =>
+        ctx.services.incidents.acknowledge(args.id, args.note, p.name),
+      ),
+  }),
+  resolveIncident: t.field({
+    type: IncidentRef,
+    args: { id: t.arg.id({ required: true }), note: t.arg.string() },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'resolveIncident', role: 'OPERATOR', target: args.id, detail: args }, (p) =>
+        ctx.services.incidents.resolve(args.id, args.note, p.name),
+      ),
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  incidentUpdates: t.field({
+    type: IncidentRef,
+    args: { filter: t.arg({ type: IncidentFilterInput }) },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, 'VIEWER', CHANNELS.incidents, async (message: { id: string }) => {
+        const incident: Incident | null = await ctx.services.incidents.get(message.id);
+        return incident && incidentMatches(incident, args.filter) ? incident : undefined;
+      }),
+    resolve: (incident) => incident,
+  }),
+  executionUpdates: t.field({
+    type: RunbookExecutionRef,
+    args: { runbookId: t.arg.id() },
+    subscribe: (_root, args, ctx) =>
+      liveEvents(ctx, 'VIEWER', CHANNELS.executions, async (message: { id: string }) => {
+        const execution = await ctx.services.executions.get(message.id);
+        return execution && (!args.runbookId || execution.runbookId === args.runbookId) ? execution : undefined;
+      }),
+    resolve: (execution) => execution,
+  }),
+}));

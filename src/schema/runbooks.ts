@@ -1,0 +1,197 @@
+import type { Runbook } from '../generated/prisma/client.ts';
+import { VigilError } from '../resolvers/errors.ts';
+import { runbookSteps } from '../resolvers/runbooks.ts';
+import { builder } from './builder.ts';
+import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
+import { audited, authorize } from './guard.ts';
+import {
+  DetectorRef,
+  IncidentRef,
+  RunbookExecutionRef,
+  RunbookRef,
+  RunbookStepRef,
+  StepExecutionRef,
+  StreamRef,
+} from './refs.ts';
+
+export const RunbookActionEnum = builder.enumType('RunbookAction', {
+  values: {
+    WEBHOOK: { description: 'POST a JSON body to params.url; 2xx is success.' },
+    REPLAY: { description: 'Re-consume the stream from params.fromTimestamp (or the incident start).' },
+    PAUSE_STREAM: {},
+    RESUME_STREAM: {},
+    SCALE: { description: 'Emit a scale request (params.target, params.replicas) to the scale hook.' },
+    NOTIFY: { description: 'Publish a notification on the incident timeline and subscriptions.' },
+  } as const,
+});
+
+export const ExecutionStatusEnum = builder.enumType('ExecutionStatus', {
+  values: ['PENDING_APPROVAL', 'QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const,
+});
+
+const RunbookTriggerRef = builder.objectRef<Runbook>('RunbookTrigger').implement({
+  fields: (t) => ({
+    stream: t.field({
+      type: StreamRef,
+      nullable: true,
+      resolve: (r, _a, ctx) => (r.triggerStreamId ? ctx.services.streams.find({ id: r.triggerStreamId }) : null),
+    }),
+    detector: t.field({
+      type: DetectorRef,
+      nullable: true,
+      resolve: (r, _a, ctx) => (r.triggerDetectorId ? ctx.services.detectors.find(r.triggerDetectorId) : null),
+    }),
+    minSeverity: t.expose('minSeverity', { type: SeverityEnum }),
+  }),
+});
+
+RunbookStepRef.implement({
+  fields: (t) => ({
+    action: t.expose('action', { type: RunbookActionEnum }),
+    params: t.expose('params', { type: 'JSON' }),
+  }),
+});
+
+const RunbookExecutionConnection = connectionOf('RunbookExecution', RunbookExecutionRef);
+
+RunbookRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    trigger: t.field({ type: RunbookTriggerRef, resolve: (r) => r }),
+    steps: t.field({ type: [RunbookStepRef], resolve: (r) => runbookSteps(r) }),
+    requiresApproval: t.exposeBoolean('requiresApproval'),
+    cooldownSeconds: t.exposeInt('cooldownSeconds'),
+    executions: t.field({
+      type: RunbookExecutionConnection,
+      args: { first: t.arg.int(), after: t.arg.string() },
+      resolve: (r, args, ctx) => ctx.services.executions.list({ runbookId: r.id }, args),
+    }),
+  }),
+});
+
+StepExecutionRef.implement({
+  fields: (t) => ({
+    index: t.exposeInt('index'),
+    action: t.expose('action', { type: RunbookActionEnum }),
+    status: t.expose('status', { type: ExecutionStatusEnum }),
+    attempts: t.exposeInt('attempts'),
+    output: t.expose('output', { type: 'JSON', nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+RunbookExecutionRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    runbook: t.field({
+      type: RunbookRef,
+      resolve: async (e, _a, ctx) => (await ctx.services.runbooks.get(e.runbookId))!,
+    }),
+    incident: t.field({
+      type: IncidentRef,
+      nullable: true,
+      resolve: (e, _a, ctx) => (e.incidentId ? ctx.services.incidents.get(e.incidentId) : null),
+    }),
+    status: t.expose('status', { type: ExecutionStatusEnum }),
+    steps: t.field({ type: [StepExecutionRef], resolve: (e, _a, ctx) => ctx.services.executions.steps(e.id) }),
+    requestedBy: t.exposeString('requestedBy'),
+    approvedBy: t.exposeString('approvedBy', { nullable: true }),
+    verified: t.exposeBoolean('verified', {
+      nullable: true,
+      description:
+        'With params.verifyWithinSeconds: true when no new anomaly followed the remediation in time; null until known or when not asked for.',
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const RunbookTriggerInput = builder.inputType('RunbookTriggerInput', {
+  fields: (t) => ({
+    streamId: t.id(),
+    detectorId: t.id(),
+    minSeverity: t.field({ type: SeverityEnum, defaultValue: 'WARNING' }),
+  }),
+});
+
+const RunbookStepInput = builder.inputType('RunbookStepInput', {
+  fields: (t) => ({
+    action: t.field({ type: RunbookActionEnum, required: true }),
+    params: t.field({ type: 'JSON', description: 'Default {}.' }),
+  }),
+});
+
+const RegisterRunbookInput = builder.inputType('RegisterRunbookInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    trigger: t.field({ type: RunbookTriggerInput, required: true }),
+    steps: t.field({ type: [RunbookStepInput], required: true }),
+    requiresApproval: t.boolean({ defaultValue: false }),
+    cooldownSeconds: t.int({ defaultValue: 300 }),
+  }),
+});
+
+const notYet = (what: string) => async (): Promise<never> => {
+  throw new VigilError('INTERNAL', `${what} is not available yet: it arrives with runbook workflows`);
+};
+
+builder.queryFields((t) => ({
+  runbooks: t.field({
+    type: [RunbookRef],
+    resolve: (_root, _args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.runbooks.list();
+    },
+  }),
+  executions: t.field({
+    type: RunbookExecutionConnection,
+    args: { status: t.arg({ type: [ExecutionStatusEnum] }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.executions.list({ status: args.status }, args);
+    },
+  }),
+  execution: t.field({
+    type: RunbookExecutionRef,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.executions.get(args.id);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  registerRunbook: t.field({
+    type: RunbookRef,
+    args: { input: t.arg({ type: RegisterRunbookInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      audited(ctx, { action: 'registerRunbook', role: 'ADMIN', target: input.name, detail: input }, () =>
+        ctx.services.runbooks.register(input),
+      ),
+  }),
+  triggerRunbook: t.field({
+    type: RunbookExecutionRef,
+    args: { runbookId: t.arg.id({ required: true }), incidentId: t.arg.id() },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'triggerRunbook', role: 'OPERATOR', target: args.runbookId, detail: args }, notYet('triggerRunbook')),
+  }),
+  approveExecution: t.field({
+    type: RunbookExecutionRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'approveExecution', role: 'OPERATOR', target: args.id }, notYet('approveExecution')),
+  }),
+  cancelExecution: t.field({
+    type: RunbookExecutionRef,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) =>
+      audited(ctx, { action: 'cancelExecution', role: 'OPERATOR', target: args.id }, notYet('cancelExecution')),
+  }),
+}));

@@ -1,0 +1,63 @@
+import { builder } from './builder.ts';
+import { NodeRef, SeverityEnum } from './common.ts';
+import { audited, authorize } from './guard.ts';
+import { SlaRef, StreamRef } from './refs.ts';
+
+const SlaObjectiveEnum = builder.enumType('SlaObjective', {
+  values: ['FRESHNESS', 'INGESTION_LAG', 'ERROR_RATE', 'COMPLETENESS', 'ANOMALY_RATE'] as const,
+});
+
+const SlaStateRef = builder.objectRef<{ met: boolean; current: number | null; evaluatedAt: Date | null }>('SlaState').implement({
+  fields: (t) => ({
+    met: t.exposeBoolean('met'),
+    current: t.exposeFloat('current', { nullable: true }),
+    evaluatedAt: t.expose('evaluatedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+SlaRef.implement({
+  interfaces: [NodeRef],
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    stream: t.field({ type: StreamRef, resolve: (s, _a, ctx) => ctx.services.streams.get(s.streamId) }),
+    objective: t.expose('objective', { type: SlaObjectiveEnum }),
+    threshold: t.exposeFloat('threshold'),
+    windowSeconds: t.exposeInt('windowSeconds'),
+    severity: t.expose('severity', { type: SeverityEnum }),
+    state: t.field({ type: SlaStateRef, resolve: (s) => s }),
+  }),
+});
+
+const RegisterSlaInput = builder.inputType('RegisterSlaInput', {
+  fields: (t) => ({
+    streamId: t.id({ required: true }),
+    name: t.string({ required: true }),
+    objective: t.field({ type: SlaObjectiveEnum, required: true }),
+    threshold: t.float({ required: true }),
+    windowSeconds: t.int({ required: true }),
+    severity: t.field({ type: SeverityEnum, defaultValue: 'WARNING' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  slas: t.field({
+    type: [SlaRef],
+    args: { streamId: t.arg.id() },
+    resolve: (_root, args, ctx) => {
+      authorize(ctx, 'VIEWER');
+      return ctx.services.slas.list(args.streamId);
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  registerSla: t.field({
+    type: SlaRef,
+    args: { input: t.arg({ type: RegisterSlaInput, required: true }) },
+    resolve: (_root, { input }, ctx) =>
+      audited(ctx, { action: 'registerSla', role: 'ADMIN', target: input.streamId, detail: input }, () =>
+        ctx.services.slas.register(input),
+      ),
+  }),
+}));
