@@ -9,8 +9,8 @@ import { VigilError } from '../resolvers/errors.ts';
  * BAD_USER_INPUT; anything unexpected is logged in full and masked.
  */
 export function toClientError(error: unknown, log: Logger): GraphQLError {
-  const graphqlError = error instanceof GraphQLError ? error : undefined;
-  const original = graphqlError ? graphqlError.originalError : error;
+  const graphqlError = isGraphQLError(error) ? error : undefined;
+  const original = rootCause(error);
   const base = {
     nodes: graphqlError?.nodes,
     path: graphqlError?.path,
@@ -23,17 +23,32 @@ export function toClientError(error: unknown, log: Logger): GraphQLError {
     if (original.field) extensions.field = original.field;
     return new GraphQLError(original.message, { ...base, extensions });
   }
-  if (graphqlError && (original === undefined || original === null || original instanceof GraphQLError)) {
-    const extensions: Record<string, unknown> = { ...graphqlError.extensions };
+  if (graphqlError && isGraphQLError(original)) {
+    const extensions: Record<string, unknown> = { ...original.extensions };
     if (typeof extensions.code !== 'string' || !KNOWN_CODES.has(extensions.code)) extensions.code = 'BAD_USER_INPUT';
     if (extensions.code === 'BAD_USER_INPUT' && !extensions.field) {
-      const field = fieldFromMessage(graphqlError.message);
+      const field = fieldFromMessage(original.message);
       if (field) extensions.field = field;
     }
-    return new GraphQLError(graphqlError.message, { ...base, extensions });
+    return new GraphQLError(original.message, { ...base, extensions });
   }
   log.error({ err: original, path: graphqlError?.path }, 'unexpected error while resolving');
   return new GraphQLError('Unexpected error.', { ...base, extensions: { code: 'INTERNAL' } });
+}
+
+/**
+ * Duck-typed: executors wrap errors in GraphQLErrors (sometimes twice), and a
+ * test runner may load a second copy of graphql, so `instanceof` is not enough.
+ */
+function isGraphQLError(value: unknown): value is GraphQLError {
+  return value instanceof GraphQLError || (value instanceof Error && value.name === 'GraphQLError' && 'extensions' in value);
+}
+
+/** The innermost error: a domain error, an unexpected one, or GraphQL's own refusal. */
+function rootCause(error: unknown): unknown {
+  let current = error;
+  while (isGraphQLError(current) && current.originalError) current = current.originalError;
+  return current;
 }
 
 export const KNOWN_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'RATE_LIMITED', 'INTERNAL']);
