@@ -105,3 +105,20 @@ export class RunbookService {
 export function runbookSteps(runbook: Runbook): RunbookStep[] {
   return runbook.steps as unknown as RunbookStep[];
 }
+
+/** Step settings that hold credentials: stored for the runner, never shown through the API. */
+const SECRET_PARAMS = ['secret', 'headers'] as const;
+
+/** A step's params as readers see them: credentials replaced by a marker, so a VIEWER cannot lift a webhook's signing secret. */
+export function publicStepParams(params: Record<string, unknown>): Record<string, unknown> {
+  const shown = { ...params };
+  for (const key of SECRET_PARAMS) {
+    const value = shown[key];
+    if (value === undefined || value === null) continue;
+    shown[key] =
+      typeof value === 'object'
+        ? Object.fromEntries(Object.keys(value as Record<string, unknown>).map((name) => [name, '[redacted]']))
+        : '[redacted]';
+  }
+  return shown;
+}

@@ -29,7 +29,7 @@ export async function audited<T>(ctx: Context, spec: AuditSpec, run: (principal:
       actor: actorName(ctx.principal),
       action: spec.action,
       target,
-      detail: { args: spec.detail ?? null, ...extra },
+      detail: { args: redactCredentials(spec.detail ?? null), ...extra },
       outcome,
     });
   let principal: Principal;
@@ -50,4 +50,18 @@ export async function audited<T>(ctx: Context, spec: AuditSpec, run: (principal:
   const resultId = (result as { id?: unknown } | null)?.id;
   await entry('ALLOWED', typeof resultId === 'string' ? resultId : (spec.target ?? ''));
   return result;
+}
+
+const CREDENTIAL_KEY = /secret|password|token|authorization|^headers$/i;
+
+/** Mutation arguments as the audit log keeps them: credentials (a webhook secret, headers) replaced by a marker. */
+export function redactCredentials(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactCredentials);
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [
+      key,
+      CREDENTIAL_KEY.test(key) && inner != null ? '[redacted]' : redactCredentials(inner),
+    ]),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Runbook } from '../generated/prisma/client.ts';
 import { VigilError } from '../resolvers/errors.ts';
-import { runbookSteps } from '../resolvers/runbooks.ts';
+import { publicStepParams, runbookSteps } from '../resolvers/runbooks.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
@@ -48,7 +48,11 @@ const RunbookTriggerRef = builder.objectRef<Runbook>('RunbookTrigger').implement
 RunbookStepRef.implement({
   fields: (t) => ({
     action: t.expose('action', { type: RunbookActionEnum }),
-    params: t.expose('params', { type: 'JSON' }),
+    params: t.field({
+      type: 'JSON',
+      description: 'The step settings, with credentials (secret, header values) redacted.',
+      resolve: (step) => publicStepParams(step.params),
+    }),
   }),
 });
 
