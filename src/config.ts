@@ -16,6 +16,11 @@ export interface Config {
   defaultPartitions: number;
   /** Kafka consumer group shared by all workers. */
   consumerGroup: string;
+  /**
+   * Stream names this worker consumes ("*" wildcards), e.g. to give a hot
+   * stream workers of its own; undefined: every stream.
+   */
+  workerStreams: string[] | undefined;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +93,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventBytes: integer('VIGIL_MAX_EVENT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     defaultPartitions: integer('VIGIL_DEFAULT_PARTITIONS', 3, 1, 1000),
     consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
+    workerStreams: env.VIGIL_WORKER_STREAMS
+      ? env.VIGIL_WORKER_STREAMS.split(',').map((p) => p.trim()).filter((p) => p !== '')
+      : undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

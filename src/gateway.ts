@@ -116,7 +116,7 @@ export function createGatewayYoga(services: Services, log: Logger): YogaServerIn
       } catch (error) {
         authError = error as Error;
       }
-      return { services, principal, authError, log };
+      return { services, principal, authError, log, traceparent: initial.request?.headers.get('traceparent') ?? null };
     },
   });
 }

@@ -36,29 +36,27 @@ type Stoppable = { stop(): Promise<void> };
 /** Runs until SIGTERM or SIGINT, then stops components in reverse order of start. */
 async function serveUntilSignal(config: Config, roles: { gateway: boolean; worker: boolean }): Promise<void> {
   const log = createLogger(config.logLevel);
+  // Listen for signals first: a SIGTERM while migrating or connecting must still shut down cleanly.
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   const runtime = await openRuntime(config, log);
   const stoppables: Stoppable[] = [];
   try {
     if (roles.worker) {
-      const worker = await startWorker(runtime.services, log.child({ component: 'worker' }));
-      stoppables.push(worker);
+      stoppables.push(await startWorker(runtime.services, config, log.child({ component: 'worker' })));
     }
     if (roles.gateway) {
       const gateway = await startGateway(runtime.services, log.child({ component: 'gateway' }), config.port);
       stoppables.push({ stop: () => gateway.close() });
     }
   } catch (error) {
+    for (const component of stoppables.reverse()) await component.stop().catch(() => undefined);
     await runtime.close();
     throw error;
   }
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-    process.once('SIGINT', () => onSignal('SIGINT'));
-  });
+  log.info({ signal: await stopRequested }, 'shutting down');
   const forceExit = setTimeout(() => {
     log.error('shutdown took longer than 15 s; exiting');
     process.exit(1);

@@ -15,4 +15,6 @@ export const CHANNELS = {
   incidents: 'vigil:incidents',
   executions: 'vigil:executions',
   streamHealth: 'vigil:stream-health',
+  /** Instructions to workers, e.g. { type: 'replay', topic }. */
+  control: 'vigil:control',
 } as const;

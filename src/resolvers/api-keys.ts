@@ -62,7 +62,8 @@ export class ApiKeyService {
       return { keyId: ADMIN_KEY_ID, name: 'admin', role: 'ADMIN' };
     }
     const key = await this.db.apiKey.findUnique({ where: { secretHash: hash } });
-    if (!key || key.revokedAt) throw new UnauthenticatedError('the API key is unknown or revoked');
+    if (!key) throw new UnauthenticatedError('the API key is unknown or revoked');
+    if (key.revokedAt) throw new UnauthenticatedError('the API key is unknown or revoked', key.id);
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date() } }).catch(() => undefined);
     }

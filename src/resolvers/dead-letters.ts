@@ -1,9 +1,18 @@
 import type { Db } from '../db.ts';
 import type { DeadLetter } from '../generated/prisma/client.ts';
+import type { ContractCache } from '../stream/contracts.ts';
+import type { EventProducer } from '../stream/transport.ts';
+import { BadUserInputError } from './errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 
+export const MAX_REPROCESS = 1000;
+
 export class DeadLetterService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly contracts: ContractCache,
+    private readonly producer: EventProducer,
+  ) {}
 
   list(streamId: string | null | undefined, args: PageArgs) {
     return paginate(args, ({ take, afterId }) =>
@@ -19,7 +28,37 @@ export class DeadLetterService {
     return this.db.deadLetter.findUnique({ where: { id } });
   }
 
-  count(streamId: string): Promise<number> {
-    return this.db.deadLetter.count({ where: { streamId, reprocessedAt: null } });
+  /**
+   * Checks each dead letter again against its stream's CURRENT contract (the
+   * usual fix is a schema update); those that now pass are produced to the
+   * stream's topic again as new events and marked reprocessed. Returns how
+   * many were. Ones still invalid stay as they are.
+   */
+  async reprocess(ids: string[]): Promise<number> {
+    if (ids.length === 0 || ids.length > MAX_REPROCESS) throw new BadUserInputError('ids', `give 1 to ${MAX_REPROCESS} dead-letter ids`);
+    const letters = await this.db.deadLetter.findMany({
+      where: { id: { in: ids }, reprocessedAt: null },
+      include: { stream: true },
+    });
+    let reprocessed = 0;
+    for (const letter of letters) {
+      let value: unknown;
+      try {
+        value = JSON.parse(letter.payload);
+      } catch {
+        continue;
+      }
+      const validate = await this.contracts.validator(letter.streamId, letter.stream.schemaVersion);
+      if (!validate(value).ok) continue;
+      // Mark first: a crash between the two leaves a letter marked but not re-sent, visible and retryable by hand,
+      // rather than an event produced twice.
+      const marked = await this.db.deadLetter.updateMany({ where: { id: letter.id, reprocessedAt: null }, data: { reprocessedAt: new Date() } });
+      if (marked.count !== 1) continue;
+      await this.producer.produce(letter.stream.topic, [
+        { key: letter.eventKey, value: letter.payload, headers: { 'vigil-reprocessed-from': `${letter.topic}/${letter.partition}/${letter.offset}` } },
+      ]);
+      reprocessed++;
+    }
+    return reprocessed;
   }
 }

@@ -88,8 +88,13 @@ export class DetectorService {
     }
     const current = await this.currentVersion(detector);
     const kind = input.kind == null ? current.kind : assertEnum(DetectorKind, input.kind, 'input.kind');
-    // A new kind without new params starts from that kind's defaults: the old kind's params mean nothing to it.
-    const rawParams = input.params ?? (kind === current.kind ? current.params : {});
+    // Same kind: given params change only the settings they name. A new kind starts from its own
+    // defaults plus what is given: the old kind's settings mean nothing to it.
+    const given = input.params ?? {};
+    const rawParams =
+      kind === current.kind && given !== null && typeof given === 'object' && !Array.isArray(given)
+        ? { ...(current.params as Record<string, unknown>), ...(given as Record<string, unknown>) }
+        : given;
     const params = normalizeDetectorParams(kind, rawParams, 'input.params');
     return this.appendVersion(detector, {
       kind,

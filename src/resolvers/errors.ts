@@ -46,7 +46,11 @@ export class ConflictError extends VigilError {
 }
 
 export class UnauthenticatedError extends VigilError {
-  constructor(message = 'an API key is required: send "Authorization: Bearer <secret>"') {
+  constructor(
+    message = 'an API key is required: send "Authorization: Bearer <secret>"',
+    /** The key that was presented, when it is known but revoked: the audit log names it. */
+    readonly keyId?: string,
+  ) {
     super('UNAUTHENTICATED', message);
     this.name = 'UnauthenticatedError';
   }

@@ -155,7 +155,8 @@ export function checkString(value: unknown, field: string, minLength = 0, maxLen
 
 /**
  * Checks a params object against its specs and returns a new object holding
- * every spec'd setting, defaults filled in, in spec order (so two stored
+ * every spec'd setting, defaults filled in, in spec order (JSONB reorders keys when stored, so compare
+ * settings by value; two stored
  * versions with the same settings are byte-identical). Settings absent with no
  * default are left out. `context` names the owner in messages, e.g. "ZSCORE".
  */

@@ -14,6 +14,7 @@ import { EventService } from './events.ts';
 import { ExecutionService } from './executions.ts';
 import { HealthService } from './health.ts';
 import { IncidentService } from './incidents.ts';
+import { ReplayService } from './replay.ts';
 import { RunbookService } from './runbooks.ts';
 import { SlaService } from './slas.ts';
 import { StreamService } from './streams.ts';
@@ -43,8 +44,9 @@ export function createServices(ports: Ports) {
     anomalies: new AnomalyService(db),
     incidents: new IncidentService(db),
     executions: new ExecutionService(db),
-    deadLetters: new DeadLetterService(db),
+    deadLetters: new DeadLetterService(db, contracts, kafka),
     events: new EventService(db, contracts, kafka, config.maxEventBytes),
+    replay: new ReplayService(db, kafka, pubsub, config.consumerGroup),
     health: new HealthService({ db, redis, kafka, consumerGroup: config.consumerGroup }),
     contracts,
   };

@@ -2,6 +2,7 @@ import type { Anomaly } from '../generated/prisma/client.ts';
 import { anomalyMatches } from '../resolvers/anomalies.ts';
 import { NotFoundError } from '../resolvers/errors.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
+import { traceIdOf } from '../telemetry/trace-context.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
@@ -46,6 +47,11 @@ AnomalyRef.implement({
       resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.incidents.get(a.incidentId) : null),
     }),
     label: t.expose('label', { type: AnomalyLabelEnum, nullable: true }),
+    traceId: t.string({
+      nullable: true,
+      description: 'W3C trace id carried in the Kafka headers of the event behind this anomaly (from publishEvents or the producer).',
+      resolve: (a) => traceIdOf(a.traceparent),
+    }),
   }),
 });
 

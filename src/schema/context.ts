@@ -9,4 +9,6 @@ export interface Context {
   /** Set when a credential was sent but refused; raised by the first guarded field. */
   authError: Error | null;
   log: Logger;
+  /** The caller's W3C traceparent header, continued into the events it publishes. */
+  traceparent: string | null;
 }

@@ -1,4 +1,3 @@
-import { VigilError } from '../resolvers/errors.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef } from './common.ts';
 import { audited, authorize } from './guard.ts';
@@ -37,8 +36,8 @@ builder.mutationFields((t) => ({
   reprocessDeadLetters: t.int({
     args: { ids: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'reprocessDeadLetters', role: 'OPERATOR', target: args.ids.join(','), detail: args }, async () => {
-        throw new VigilError('INTERNAL', 'reprocessDeadLetters is not available yet: it arrives with the stream worker');
-      }),
+      audited(ctx, { action: 'reprocessDeadLetters', role: 'OPERATOR', target: args.ids.slice(0, 10).join(','), detail: { count: args.ids.length } }, () =>
+        ctx.services.deadLetters.reprocess(args.ids),
+      ),
   }),
 }));

@@ -79,7 +79,10 @@ const RegisterDetectorInput = builder.inputType('RegisterDetectorInput', {
 const UpdateDetectorInput = builder.inputType('UpdateDetectorInput', {
   fields: (t) => ({
     kind: t.field({ type: DetectorKindEnum }),
-    params: t.field({ type: 'JSON' }),
+    params: t.field({
+      type: 'JSON',
+      description: "Settings to change; the others keep their current values (a new kind starts from that kind's defaults).",
+    }),
     mode: t.field({ type: DetectorModeEnum }),
     severity: t.field({ type: SeverityEnum }),
   }),

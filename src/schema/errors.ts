@@ -26,11 +26,15 @@ export function toClientError(error: unknown, log: Logger): GraphQLError {
   if (graphqlError && isGraphQLError(original)) {
     const extensions: Record<string, unknown> = { ...original.extensions };
     if (typeof extensions.code !== 'string' || !KNOWN_CODES.has(extensions.code)) extensions.code = 'BAD_USER_INPUT';
+    // The outermost message: wrapping keeps the message, except for a variable's coercion error, which
+    // graphql-js wraps as `Variable "$input" got invalid value ... at "input.partitions"; <cause>`,
+    // and only that outer message names the input.
+    const message = hideSuggestions(graphqlError.message);
     if (extensions.code === 'BAD_USER_INPUT' && !extensions.field) {
-      const field = fieldFromMessage(original.message);
+      const field = fieldFromMessage(message);
       if (field) extensions.field = field;
     }
-    return new GraphQLError(original.message, { ...base, extensions });
+    return new GraphQLError(message, { ...base, extensions });
   }
   log.error({ err: original, path: graphqlError?.path }, 'unexpected error while resolving');
   return new GraphQLError('Unexpected error.', { ...base, extensions: { code: 'INTERNAL' } });
@@ -49,6 +53,15 @@ function rootCause(error: unknown): unknown {
   let current = error;
   while (isGraphQLError(current) && current.originalError) current = current.originalError;
   return current;
+}
+
+/**
+ * graphql-js suggests names ("Did you mean "streamId"?"). Armor hides them in
+ * validation errors only; variable coercion (unknown input fields, enum
+ * values) goes through here, so they are hidden the same way for every error.
+ */
+export function hideSuggestions(message: string): string {
+  return message.replace(/Did you mean [^?]*\?/g, '[Suggestion hidden]');
 }
 
 export const KNOWN_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'RATE_LIMITED', 'INTERNAL']);

@@ -1,6 +1,6 @@
 import type { Role } from '../generated/prisma/enums.ts';
 import { requireRole } from '../resolvers/api-keys.ts';
-import { VigilError } from '../resolvers/errors.ts';
+import { UnauthenticatedError, VigilError } from '../resolvers/errors.ts';
 import { actorName, type Principal } from '../resolvers/principal.ts';
 import type { Context } from './context.ts';
 
@@ -26,7 +26,7 @@ export async function audited<T>(ctx: Context, spec: AuditSpec, run: (principal:
   const { audit } = ctx.services;
   const entry = (outcome: 'ALLOWED' | 'REFUSED' | 'FAILED', target: string, extra?: Record<string, unknown>) =>
     audit.append({
-      actor: actorName(ctx.principal),
+      actor: ctx.authError instanceof UnauthenticatedError && ctx.authError.keyId ? `revoked key (${ctx.authError.keyId})` : actorName(ctx.principal),
       action: spec.action,
       target,
       detail: { args: redactCredentials(spec.detail ?? null), ...extra },
@@ -47,7 +47,8 @@ export async function audited<T>(ctx: Context, spec: AuditSpec, run: (principal:
     await entry('FAILED', spec.target ?? '', { code, error: error instanceof VigilError ? error.message : 'unexpected error' });
     throw error;
   }
-  const resultId = (result as { id?: unknown } | null)?.id;
+  const shaped = result as { id?: unknown; apiKey?: { id?: unknown } } | null;
+  const resultId = shaped?.id ?? shaped?.apiKey?.id;
   await entry('ALLOWED', typeof resultId === 'string' ? resultId : (spec.target ?? ''));
   return result;
 }

@@ -2,7 +2,7 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { DetectorRef, SlaRef, StreamHealthRef, StreamRef } from './refs.ts';
-import { VigilError } from '../resolvers/errors.ts';
+import { childTraceparent } from '../telemetry/trace-context.ts';
 
 export const StreamStatusEnum = builder.enumType('StreamStatus', { values: ['ACTIVE', 'PAUSED'] as const });
 
@@ -141,10 +141,9 @@ builder.mutationFields((t) => ({
     type: ReplayResultRef,
     args: { input: t.arg({ type: ReplayInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'replayStream', role: 'OPERATOR', target: input.streamId, detail: input }, async () => {
-        await ctx.services.streams.get(input.streamId, 'input.streamId');
-        throw new VigilError('INTERNAL', 'replayStream is not available yet: it arrives with the stream worker');
-      }),
+      audited(ctx, { action: 'replayStream', role: 'OPERATOR', target: input.streamId, detail: input }, () =>
+        ctx.services.replay.replay(input),
+      ),
   }),
   publishEvents: t.field({
     type: PublishResultRef,
@@ -154,7 +153,7 @@ builder.mutationFields((t) => ({
       audited(
         ctx,
         { action: 'publishEvents', role: 'OPERATOR', target: args.streamId, detail: { events: args.events.length } },
-        () => ctx.services.events.publish(args.streamId, args.events),
+        () => ctx.services.events.publish(args.streamId, args.events, { traceparent: childTraceparent(ctx.traceparent) }),
       ),
   }),
 }));

@@ -70,6 +70,13 @@ export class KafkajsTransport implements EventTransport {
     return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   }
 
+  async offsetsForTime(topic: string, time: Date): Promise<Map<number, bigint>> {
+    const admin = await this.getAdmin();
+    const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, time.getTime()), this.endOffsets(topic)]);
+    // Kafka answers -1 for a partition with no message at or after the time: start at its end.
+    return new Map(byTime.map((o) => [o.partition, o.offset === '-1' ? (ends.get(o.partition) ?? 0n) : BigInt(o.offset)]));
+  }
+
   async produce(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.getProducer();

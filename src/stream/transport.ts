@@ -16,6 +16,8 @@ export interface TopicAdmin {
   partitionCount(topic: string): Promise<number | undefined>;
   /** Latest offset per partition (the offset the next message will get). */
   endOffsets(topic: string): Promise<Map<number, bigint>>;
+  /** Per partition, the first offset whose timestamp is at or after `time` (the end offset if none is). */
+  offsetsForTime(topic: string, time: Date): Promise<Map<number, bigint>>;
 }
 
 export interface EventProducer {
@@ -26,4 +28,51 @@ export interface EventTransport extends TopicAdmin, EventProducer {
   /** Throws when no broker answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface IncomingMessage {
+  /** Decimal string: Kafka offsets exceed 2^53. */
+  offset: string;
+  key: string | null;
+  value: Buffer | null;
+  /** Broker or producer timestamp, epoch milliseconds. */
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+export interface IncomingBatch {
+  topic: string;
+  partition: number;
+  messages: IncomingMessage[];
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface BatchControl {
+  /** Keeps group membership alive during a long batch. */
+  heartbeat(): Promise<void>;
+  /** True when the partition was reassigned while the batch ran: its effects must not be committed. */
+  isStale(): boolean;
+}
+
+export interface ConsumerHandlers {
+  /** Resolving means the batch is done; throwing makes the consumer fetch it again. */
+  onBatch(batch: IncomingBatch, control: BatchControl): Promise<void>;
+  /** The partitions this member owns after a (re)balance. */
+  onAssignment(assigned: TopicPartition[]): void;
+}
+
+/**
+ * A member of a consumer group. Offsets of record live in PostgreSQL, so the
+ * consumer is told where to read (`seek`) rather than trusted to remember.
+ */
+export interface EventConsumer {
+  start(topics: string[], handlers: ConsumerHandlers): Promise<void>;
+  seek(topic: string, partition: number, offset: string): void;
+  pause(partitions: TopicPartition[]): void;
+  resume(partitions: TopicPartition[]): void;
+  stop(): Promise<void>;
 }

@@ -1,35 +1,300 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { CHANNELS } from '../pubsub/pubsub.ts';
 import { WORKER_HEARTBEAT_PREFIX, WORKER_HEARTBEAT_TTL_SECONDS } from '../resolvers/health.ts';
 import type { Services } from '../resolvers/services.ts';
+import { deadLetterTopic } from '../resolvers/streams.ts';
+import { Catalog, type StreamSpec } from './catalog.ts';
+import { commitBatch, loadPartition, ReplayedError, type CheckpointRow } from './effects-store.ts';
+import { InFlightGate } from './in-flight-gate.ts';
+import { KafkajsConsumer } from './kafkajs-consumer.ts';
+import type { PartitionState } from './partition-state.ts';
+import { processBatch } from './process-batch.ts';
+import { serializeAnomaly } from './serialize.ts';
+import type { BatchControl, EventConsumer, IncomingBatch, TopicPartition } from './transport.ts';
+
+export interface WorkerOptions {
+  /** Checkpoint detector state at least every this many events per partition... */
+  checkpointEvents: number;
+  /** ...or this often, whichever comes first. */
+  checkpointIntervalMs: number;
+  /** How often the registry is re-read for new streams, pauses and detector changes. */
+  catalogRefreshMs: number;
+  /** Events held in memory at once, across partitions. */
+  maxInFlightEvents: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  checkpointEvents: 1000,
+  checkpointIntervalMs: 10_000,
+  catalogRefreshMs: 2_000,
+  maxInFlightEvents: 20_000,
+};
 
 export interface Worker {
   id: string;
   stop(): Promise<void>;
 }
 
+const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
 /**
- * The worker process. So far it announces itself (the health query counts
- * live workers); stream consumption, detection and incident grouping are the
- * stream-worker and incident milestones.
+ * The stream worker: one member of the consumer group. For each batch of a
+ * partition it owns: restore that partition's position and detector state
+ * from PostgreSQL if it has not yet, run the pure batch processor, commit the
+ * effects and the next offset in one transaction, then announce the new
+ * anomalies and copy dead letters to `<topic>.dlq`.
  */
-export async function startWorker(services: Services, log: Logger): Promise<Worker> {
-  const { redis } = services.ports;
-  const id = `${hostname()}:${process.pid}`;
-  const key = `${WORKER_HEARTBEAT_PREFIX}${id}`;
-  const beat = () =>
-    redis.set(key, new Date().toISOString(), 'EX', WORKER_HEARTBEAT_TTL_SECONDS).catch((error: Error) => {
-      log.warn({ error: error.message }, 'worker heartbeat failed');
+export class StreamWorker {
+  readonly id = `${hostname()}:${process.pid}`;
+  private readonly catalog: Catalog;
+  private readonly partitions = new Map<string, Promise<PartitionState>>();
+  private readonly gate: InFlightGate;
+  private consumer: EventConsumer | undefined;
+  private topics: string[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private reconciling: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private assigned: TopicPartition[] = [];
+  private readonly control = new AbortController();
+
+  constructor(
+    private readonly services: Services,
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly options: WorkerOptions = DEFAULT_WORKER_OPTIONS,
+    private readonly createConsumer: () => EventConsumer = () =>
+      new KafkajsConsumer({
+        brokers: config.kafkaBrokers,
+        groupId: config.consumerGroup,
+        clientId: `vigil-worker-${process.pid}`,
+        log: log.child({ component: 'kafka-consumer' }),
+      }),
+  ) {
+    this.catalog = new Catalog(services.ports.db, services.contracts, config.workerStreams, (detectorId, error) =>
+      log.error({ detectorId, error: error.message }, 'detector skipped: its stored settings do not load'),
+    );
+    this.gate = new InFlightGate(options.maxInFlightEvents);
+  }
+
+  async start(): Promise<void> {
+    await this.heartbeat();
+    await this.reconcile();
+    this.timers.push(
+      setInterval(() => void this.heartbeat(), (WORKER_HEARTBEAT_TTL_SECONDS * 1000) / 3),
+      setInterval(() => {
+        this.reconciling = this.reconciling.then(() => this.reconcile()).catch((error) => {
+          this.log.error({ err: error }, 'registry refresh failed');
+        });
+      }, this.options.catalogRefreshMs),
+    );
+    void this.listenForControl();
+    this.log.info({ worker: this.id, topics: this.topics }, 'worker started');
+  }
+
+  /** replayStream tells workers to go back: owned partitions of the topic are restored and re-read. */
+  private async listenForControl(): Promise<void> {
+    const messages = this.services.pubsub.subscribe<{ type: string; topic: string }>(CHANNELS.control, this.control.signal);
+    for await (const message of messages) {
+      if (message.type !== 'replay') continue;
+      const stream = this.catalog.stream(message.topic);
+      if (!stream) continue;
+      for (const { topic, partition } of this.assigned.filter((a) => a.topic === message.topic)) {
+        this.partitions.delete(partitionKey(topic, partition));
+        const state = await this.partitionState(stream, partition).catch(() => undefined);
+        if (!state) continue;
+        state.seekedTo = state.position;
+        this.consumer?.seek(topic, partition, state.position.toString());
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.control.abort();
+    for (const timer of this.timers) clearInterval(timer);
+    await this.reconciling.catch(() => undefined);
+    await this.consumer?.stop();
+    this.consumer = undefined;
+    await this.services.ports.redis.del(`${WORKER_HEARTBEAT_PREFIX}${this.id}`).catch(() => undefined);
+    this.log.info({ worker: this.id }, 'worker stopped');
+  }
+
+  private async heartbeat(): Promise<void> {
+    await this.services.ports.redis
+      .set(`${WORKER_HEARTBEAT_PREFIX}${this.id}`, new Date().toISOString(), 'EX', WORKER_HEARTBEAT_TTL_SECONDS)
+      .catch((error: Error) => this.log.warn({ error: error.message }, 'worker heartbeat failed'));
+  }
+
+  /** Re-reads the registry; when the set of ACTIVE topics changed, rejoins the group with the new set. */
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    await this.catalog.reload();
+    const topics = this.catalog.activeTopics();
+    if (topics.join('\n') === this.topics.join('\n') && (this.consumer || topics.length === 0)) return;
+    this.log.info({ topics }, 'consuming a new set of topics');
+    await this.consumer?.stop();
+    this.consumer = undefined;
+    // Another member may have moved these partitions on meanwhile: restore them from PostgreSQL.
+    this.partitions.clear();
+    this.topics = topics;
+    if (topics.length === 0 || this.stopped) return;
+    const consumer = this.createConsumer();
+    this.consumer = consumer;
+    await consumer.start(topics, {
+      onBatch: (batch, control) => this.onBatch(batch, control),
+      onAssignment: (assigned) => this.onAssignment(assigned),
     });
-  await beat();
-  const timer = setInterval(beat, (WORKER_HEARTBEAT_TTL_SECONDS * 1000) / 3);
-  log.info({ worker: id }, 'worker started');
-  return {
-    id,
-    stop: async () => {
-      clearInterval(timer);
-      await redis.del(key).catch(() => undefined);
-      log.info({ worker: id }, 'worker stopped');
-    },
-  };
+  }
+
+  private onAssignment(assigned: TopicPartition[]): void {
+    this.assigned = assigned;
+    const owned = new Set(assigned.map((a) => partitionKey(a.topic, a.partition)));
+    for (const key of [...this.partitions.keys()]) if (!owned.has(key)) this.partitions.delete(key);
+    this.log.info({ assigned: assigned.length }, 'partitions assigned');
+  }
+
+  private partitionState(stream: StreamSpec, partition: number): Promise<PartitionState> {
+    const key = partitionKey(stream.topic, partition);
+    let state = this.partitions.get(key);
+    if (!state) {
+      state = this.restore(stream, partition);
+      state.catch(() => this.partitions.delete(key));
+      this.partitions.set(key, state);
+    }
+    return state;
+  }
+
+  /** Position of record and detector checkpoints; reading restarts at the oldest point any detector needs. */
+  private async restore(stream: StreamSpec, partition: number): Promise<PartitionState> {
+    const restored = await loadPartition(this.services.ports.db, this.config.consumerGroup, stream.topic, partition);
+    const committedOffset = restored.committedOffset ?? 0n;
+    const state: PartitionState = {
+      topic: stream.topic,
+      partition,
+      committedOffset,
+      epoch: restored.epoch,
+      position: committedOffset,
+      detectors: new Map(),
+      eventsSinceCheckpoint: 0,
+      lastCheckpointAt: Date.now(),
+      uncheckpointedStart: false,
+    };
+    for (const detector of stream.detectors) {
+      const checkpoint = restored.checkpoints.get(detector.stateKey);
+      const entry = checkpoint;
+      state.detectors.set(detector.stateKey, entry ?? { nextOffset: committedOffset, series: {} });
+      if (entry && entry.nextOffset < state.position) state.position = entry.nextOffset;
+      if (!entry && committedOffset > 0n) state.uncheckpointedStart = true;
+    }
+    this.log.info(
+      { topic: stream.topic, partition, committedOffset: committedOffset.toString(), position: state.position.toString() },
+      'partition restored',
+    );
+    return state;
+  }
+
+  private async onBatch(batch: IncomingBatch, control: BatchControl): Promise<void> {
+    const stream = this.catalog.stream(batch.topic);
+    const first = batch.messages[0];
+    if (!stream || !first) return;
+    const key = partitionKey(batch.topic, batch.partition);
+    const state = await this.partitionState(stream, batch.partition);
+    const firstOffset = BigInt(first.offset);
+    if (firstOffset > state.position) {
+      if (state.seekedTo !== state.position) {
+        // Kafka is ahead of our position of record (a fresh assignment): go back to where PostgreSQL says.
+        state.seekedTo = state.position;
+        this.consumer?.seek(batch.topic, batch.partition, state.position.toString());
+        return;
+      }
+      // We asked for this position and Kafka has nothing older: retention deleted those events.
+      this.log.warn(
+        { topic: batch.topic, partition: batch.partition, from: state.position.toString(), to: first.offset },
+        'events are gone from Kafka (retention); continuing after the gap',
+      );
+      state.position = firstOffset;
+    }
+    const size = batch.messages.length;
+    await this.gate.acquire(size, control.heartbeat);
+    try {
+      const effects = processBatch(stream, state, batch.messages, this.config.maxEventBytes);
+      state.eventsSinceCheckpoint += size;
+      const checkpointDue =
+        state.uncheckpointedStart ||
+        state.eventsSinceCheckpoint >= this.options.checkpointEvents ||
+        Date.now() - state.lastCheckpointAt >= this.options.checkpointIntervalMs;
+      const checkpoints: CheckpointRow[] = checkpointDue ? this.checkpointRows(stream, state) : [];
+      if (control.isStale()) {
+        this.partitions.delete(key);
+        return;
+      }
+      let committed;
+      try {
+        committed = await commitBatch(
+          this.services.ports.db,
+          this.config.consumerGroup,
+          { topic: batch.topic, partition: batch.partition, epoch: state.epoch },
+          effects,
+          checkpoints,
+        );
+      } catch (error) {
+        // Detector state ran ahead of what was committed: forget it and restore from PostgreSQL.
+        this.partitions.delete(key);
+        if (error instanceof ReplayedError) {
+          this.log.info({ topic: batch.topic, partition: batch.partition }, error.message);
+          return;
+        }
+        throw error;
+      }
+      state.position = effects.nextOffset;
+      if (effects.nextOffset > state.committedOffset) state.committedOffset = effects.nextOffset;
+      if (checkpointDue) {
+        state.eventsSinceCheckpoint = 0;
+        state.lastCheckpointAt = Date.now();
+        state.uncheckpointedStart = false;
+      }
+      await this.announce(stream, committed);
+    } finally {
+      this.gate.release(size);
+    }
+  }
+
+  private checkpointRows(stream: StreamSpec, state: PartitionState): CheckpointRow[] {
+    const rows: CheckpointRow[] = [];
+    for (const detector of stream.detectors) {
+      const entry = state.detectors.get(detector.stateKey);
+      if (entry) rows.push({ detectorId: detector.id, version: detector.version, state: entry });
+    }
+    // Versions no longer current are not carried forward.
+    const current = new Set(stream.detectors.map((d) => d.stateKey));
+    for (const stateKey of [...state.detectors.keys()]) if (!current.has(stateKey)) state.detectors.delete(stateKey);
+    return rows;
+  }
+
+  /** After commit: live subscribers hear of new anomalies; dead letters are copied to the DLQ topic. */
+  private async announce(stream: StreamSpec, committed: Awaited<ReturnType<typeof commitBatch>>): Promise<void> {
+    const { pubsub, ports } = this.services;
+    await Promise.all(committed.anomalies.map((a) => pubsub.publish(CHANNELS.anomalies, serializeAnomaly(a))));
+    if (committed.deadLetters.length > 0) {
+      await ports.kafka
+        .produce(
+          deadLetterTopic(stream.topic),
+          committed.deadLetters.map((d) => ({
+            key: d.eventKey,
+            value: d.payload,
+            headers: { 'vigil-reason': d.reason, 'vigil-source': `${d.topic}/${d.partition}/${d.offset}` },
+          })),
+        )
+        // The row in PostgreSQL is the dead letter of record; the topic copy is a convenience.
+        .catch((error: Error) => this.log.warn({ error: error.message, topic: stream.topic }, 'copy to the DLQ topic failed'));
+    }
+  }
+}
+
+export async function startWorker(services: Services, config: Config, log: Logger, options?: Partial<WorkerOptions>): Promise<Worker> {
+  const worker = new StreamWorker(services, config, log, { ...DEFAULT_WORKER_OPTIONS, ...options });
+  await worker.start();
+  return { id: worker.id, stop: () => worker.stop() };
 }

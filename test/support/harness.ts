@@ -4,6 +4,7 @@ import { startGateway, type Gateway } from '../../src/gateway.ts';
 import type { Role } from '../../src/generated/prisma/enums.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
+import { startWorker, type Worker, type WorkerOptions } from '../../src/stream/worker.ts';
 import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueName } from './env.ts';
 
 /**
@@ -104,4 +105,16 @@ export async function registerLatencyStream(h: Harness, partitions = 1): Promise
     },
   });
   return result.registerStream;
+}
+
+/** A stream worker in this process over the harness's services, limited to some streams and a group of its own. */
+export async function startTestWorker(
+  h: Harness,
+  options: { streams: string[]; group: string; maxEventBytes?: number } & Partial<WorkerOptions>,
+): Promise<Worker> {
+  const { streams, group, maxEventBytes, ...workerOptions } = options;
+  const base = h.runtime.services.ports.config;
+  const config = { ...base, workerStreams: streams, consumerGroup: group, maxEventBytes: maxEventBytes ?? base.maxEventBytes };
+  const log = h.runtime.services.ports.log.child({ component: 'test-worker' });
+  return startWorker(h.runtime.services, config, log, { catalogRefreshMs: 500, ...workerOptions });
 }

@@ -1,0 +1,83 @@
+import type { DetectorModel } from './detector.ts';
+import { fmt, isUsableValue } from './format.ts';
+import { ringPush } from './ring.ts';
+import { sortedInsert, sortedMad, sortedMedian, sortedRemove } from './sorted.ts';
+import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
+import { deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
+
+/** MAD of a normal distribution times this is its standard deviation. */
+export const MAD_TO_SIGMA = 1.4826;
+
+/**
+ * MAD: rolling median and median absolute deviation of the last `window`
+ * values. A ring buffer remembers arrival order; a sorted copy of the same
+ * values gives the median directly and the MAD by binary search
+ * (O(log w) lookups; insert/remove are a binary search plus one array
+ * splice, a memmove of at most `window` numbers).
+ */
+export interface MadState {
+  n: number;
+  buf: number[];
+  head: number;
+  /** The values of buf, ascending. */
+  sorted: number[];
+}
+
+export function createMad(p: Record<string, unknown>, field: string): DetectorModel<MadState> {
+  const window = p.window as number;
+  const sp = statisticalParams(p);
+
+  return {
+    kind: 'MAD',
+    newState: () => ({ n: 0, buf: [], head: 0, sorted: [] }),
+    ready: (s) => s.n >= sp.warmup,
+    tick: () => null,
+
+    observe(s, input) {
+      if (!isUsableValue(input)) return ignoredVerdict(field, input);
+      const value = input + 0;
+      const m = s.sorted.length;
+      let verdict;
+      if (m === 0) {
+        verdict = noBaselineVerdict(field, value, 'first value of the series, no baseline yet');
+      } else {
+        const median = sortedMedian(s.sorted);
+        const mad = sortedMad(s.sorted, median);
+        verdict = deviationVerdict({
+          field,
+          value,
+          expected: median,
+          scale: floorScale(MAD_TO_SIGMA * mad, median),
+          params: sp,
+          ready: s.n >= sp.warmup,
+          seen: s.n,
+          warmupNeeded: sp.warmup,
+          unit: 'robust sigma',
+          baseline: `the ${m}-event median ${fmt(median)}`,
+          detail: `MAD ${fmt(mad)}`,
+        });
+      }
+
+      const old = ringPush(s, window, value);
+      if (old !== undefined) sortedRemove(s.sorted, old);
+      sortedInsert(s.sorted, value);
+      s.n += 1;
+      return verdict;
+    },
+
+    restore(saved) {
+      const o = checkObject('MAD', saved);
+      const s: MadState = {
+        n: checkNumber('MAD', o, 'n', { integer: true, min: 0 }),
+        buf: checkNumbers('MAD', o, 'buf', window),
+        head: checkNumber('MAD', o, 'head', { integer: true, min: 0, max: Math.max(0, window - 1) }),
+        sorted: checkNumbers('MAD', o, 'sorted', window),
+      };
+      if (s.sorted.length !== s.buf.length) throw new DetectorStateError('MAD', 'sorted and buf differ in length');
+      for (let i = 1; i < s.sorted.length; i++) {
+        if ((s.sorted[i - 1] as number) > (s.sorted[i] as number)) throw new DetectorStateError('MAD', 'sorted is not ascending');
+      }
+      return s;
+    },
+  };
+}

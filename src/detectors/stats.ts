@@ -1,0 +1,91 @@
+import type { Verdict } from './detector.ts';
+import { capScore, fmt, plainZero } from './format.ts';
+
+/** Which deviations count, as in the params. */
+export type Direction = 'BOTH' | 'UP' | 'DOWN';
+
+/** Settings every statistical kind has. */
+export interface StatisticalParams {
+  threshold: number;
+  warmup: number;
+  direction: Direction;
+}
+
+export function statisticalParams(p: Record<string, unknown>): StatisticalParams {
+  return { threshold: p.threshold as number, warmup: p.warmup as number, direction: p.direction as Direction };
+}
+
+/**
+ * The spread a score divides by, floored so a constant baseline followed by
+ * a change scores high instead of dividing by zero. The relative part
+ * (1e-9 of the baseline) sits far above floating-point rounding (about 2e-16
+ * relative) yet far below any real spread: a series near 1e9 with noise of 1
+ * keeps its own sd, and a constant 1e9 followed by 1e9 + 1 still scores 1000.
+ */
+export function floorScale(scale: number, center: number): number {
+  return Math.max(scale, 1e-9, 1e-9 * Math.abs(center));
+}
+
+export interface Deviation {
+  field: string;
+  value: number;
+  /** Baseline value. */
+  expected: number;
+  /** Spread, already floored (floorScale). */
+  scale: number;
+  params: StatisticalParams;
+  /** Past warm-up: the verdict may be anomalous. */
+  ready: boolean;
+  /** Values seen before this one, for the warm-up note. */
+  seen: number;
+  /** Minimum values before alerting, for the warm-up note. */
+  warmupNeeded: number;
+  /** "sigma" or "robust sigma". */
+  unit: string;
+  /** E.g. "the 300-event mean 140". */
+  baseline: string;
+  /** E.g. "sd 12.6". */
+  detail: string;
+}
+
+/** The verdict of a value against a baseline and spread: directional score, band at the threshold, explanation. */
+export function deviationVerdict(d: Deviation): Verdict {
+  const { value, expected, scale, params } = d;
+  const diff = value - expected;
+  const signed = diff / scale;
+  const raw = params.direction === 'UP' ? signed : params.direction === 'DOWN' ? -signed : Math.abs(signed);
+  const score = capScore(raw);
+  const anomalous = d.ready && score > params.threshold;
+  const half = params.threshold * scale;
+  const lower = params.direction === 'UP' ? null : plainZero(expected - half);
+  const upper = params.direction === 'DOWN' ? null : plainZero(expected + half);
+
+  let text: string;
+  if (diff === 0) {
+    text = `${d.field} ${fmt(value)} equals ${d.baseline} (${d.detail}; threshold ${fmt(params.threshold)})`;
+  } else {
+    const side = diff > 0 ? 'above' : 'below';
+    text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.baseline} (${d.detail}; threshold ${fmt(params.threshold)})`;
+    if (params.direction === 'UP' && diff < 0) text += '; only rises count';
+    if (params.direction === 'DOWN' && diff > 0) text += '; only falls count';
+  }
+  if (!d.ready) text += `; warming up, ${d.seen} of ${d.warmupNeeded} events seen`;
+  return { score, anomalous, expected: plainZero(expected), lower, upper, explanation: text };
+}
+
+/** The verdict of a value that has no baseline to compare with yet. */
+export function noBaselineVerdict(field: string, value: number, why: string): Verdict {
+  return { score: 0, anomalous: false, expected: null, lower: null, upper: null, explanation: `${field} ${fmt(value)}: ${why}` };
+}
+
+/** The verdict of a value a statistical detector cannot use (NaN, infinite, or beyond MAX_ABS_VALUE); the state is left unchanged. */
+export function ignoredVerdict(field: string, value: number): Verdict {
+  return {
+    score: 0,
+    anomalous: false,
+    expected: null,
+    lower: null,
+    upper: null,
+    explanation: `${field} ${String(value)} is not a usable number (finite, magnitude at most 1e150); ignored`,
+  };
+}

@@ -1,0 +1,124 @@
+import type { Db } from '../db.ts';
+import { createDetector, type DetectorModel } from '../detectors/detector.ts';
+import type { DetectorKind, DetectorMode, Severity, StreamStatus } from '../generated/prisma/enums.ts';
+import type { ContractCache, Validate } from './contracts.ts';
+
+/** A detector's current version, as the worker runs it. */
+export interface DetectorSpec {
+  id: string;
+  name: string;
+  field: string;
+  version: number;
+  kind: DetectorKind;
+  params: Record<string, unknown>;
+  mode: DetectorMode;
+  severity: Severity;
+  model: DetectorModel;
+  /** Detector state is kept per version: a new version starts a new baseline. */
+  stateKey: string;
+}
+
+export interface StreamSpec {
+  id: string;
+  name: string;
+  topic: string;
+  keyField: string | null;
+  timestampField: string | null;
+  status: StreamStatus;
+  schemaVersion: number;
+  validate: Validate;
+  detectors: DetectorSpec[];
+}
+
+/**
+ * What the worker consumes: every stream with its compiled contract and the
+ * current version of each enabled detector. Reloaded when the registry
+ * changes; compiled contracts and detector models are reused across reloads.
+ */
+export class Catalog {
+  private byTopic = new Map<string, StreamSpec>();
+  private models = new Map<string, DetectorModel>();
+
+  private readonly accepts: (streamName: string) => boolean;
+
+  constructor(
+    private readonly db: Db,
+    private readonly contracts: ContractCache,
+    streamPatterns?: string[],
+    private readonly onBrokenDetector: (detectorId: string, error: Error) => void = () => undefined,
+  ) {
+    this.accepts = streamNameFilter(streamPatterns);
+  }
+
+  async reload(): Promise<void> {
+    const streams = await this.db.stream.findMany({
+      include: { detectors: { include: { versions: { orderBy: { version: 'desc' }, take: 1 } } } },
+    });
+    const next = new Map<string, StreamSpec>();
+    const models = new Map<string, DetectorModel>();
+    for (const stream of streams) {
+      if (!this.accepts(stream.name)) continue;
+      const detectors: DetectorSpec[] = [];
+      for (const detector of stream.detectors) {
+        const current = detector.versions[0];
+        if (!current || current.version !== detector.currentVersion || current.mode === 'DISABLED') continue;
+        const stateKey = `${detector.id}@${current.version}`;
+        let model = this.models.get(stateKey);
+        try {
+          model ??= createDetector(current.kind, current.params as Record<string, unknown>, detector.field);
+        } catch (error) {
+          // One detector whose stored settings no longer load must not stop the stream's other detectors.
+          this.onBrokenDetector(detector.id, error as Error);
+          continue;
+        }
+        models.set(stateKey, model);
+        detectors.push({
+          id: detector.id,
+          name: detector.name,
+          field: detector.field,
+          version: current.version,
+          kind: current.kind,
+          params: current.params as Record<string, unknown>,
+          mode: current.mode,
+          severity: current.severity,
+          model,
+          stateKey,
+        });
+      }
+      next.set(stream.topic, {
+        id: stream.id,
+        name: stream.name,
+        topic: stream.topic,
+        keyField: stream.keyField,
+        timestampField: stream.timestampField,
+        status: stream.status,
+        schemaVersion: stream.schemaVersion,
+        validate: await this.contracts.validator(stream.id, stream.schemaVersion),
+        detectors,
+      });
+    }
+    this.byTopic = next;
+    this.models = models;
+  }
+
+  stream(topic: string): StreamSpec | undefined {
+    return this.byTopic.get(topic);
+  }
+
+  /** Topics the worker should consume: those of ACTIVE streams. */
+  activeTopics(): string[] {
+    return [...this.byTopic.values()]
+      .filter((s) => s.status === 'ACTIVE')
+      .map((s) => s.topic)
+      .sort();
+  }
+}
+
+/** Matches stream names against patterns where "*" stands for any run of characters. */
+export function streamNameFilter(patterns: string[] | undefined): (name: string) => boolean {
+  if (!patterns || patterns.length === 0) return () => true;
+  const regexes = patterns.map(
+    (p) => new RegExp(`^${p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`),
+  );
+  return (name) => regexes.some((r) => r.test(name));
+}

@@ -1,0 +1,66 @@
+import type { StreamSpec } from './catalog.ts';
+import { propertyPath } from './event-fields.ts';
+import type { IncomingMessage } from './transport.ts';
+
+/** Dead letters keep at most this much of the raw value. */
+export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
+
+export interface DecodedEvent {
+  offset: bigint;
+  key: string | null;
+  value: Record<string, unknown>;
+  /** The event's own time (timestampField), else the Kafka timestamp. */
+  eventTime: number;
+  kafkaTime: number;
+  seriesKey: string | null;
+  traceparent: string | null;
+}
+
+export type Decoded = { ok: true; event: DecodedEvent } | { ok: false; reason: string; payload: string };
+
+/**
+ * Turns one Kafka message into an event the detectors can read, or a
+ * dead-letter reason. Pure: the same message and contract give the same answer.
+ */
+export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxEventBytes: number): Decoded {
+  const raw = message.value ?? Buffer.alloc(0);
+  const payload = () => raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD).toString('utf8');
+  if (raw.length > maxEventBytes) {
+    return { ok: false, reason: `oversized: ${raw.length} bytes, the limit is ${maxEventBytes}`, payload: payload() };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `malformed JSON: ${(error as Error).message}`, payload: payload() };
+  }
+  const verdict = stream.validate(value);
+  if (!verdict.ok) {
+    return { ok: false, reason: `contract violation (schema v${stream.schemaVersion}): ${verdict.reason}`, payload: payload() };
+  }
+  const event = value as Record<string, unknown>;
+  let eventTime = message.timestamp;
+  if (stream.timestampField) {
+    const stamp = propertyPath(event, stream.timestampField);
+    if (stamp !== undefined && stamp !== null) {
+      const parsed = typeof stamp === 'number' ? stamp : Date.parse(String(stamp));
+      if (!Number.isFinite(parsed)) {
+        return { ok: false, reason: `${stream.timestampField} is not a time: ${JSON.stringify(stamp)}`, payload: payload() };
+      }
+      eventTime = parsed;
+    }
+  }
+  const key = stream.keyField ? propertyPath(event, stream.keyField) : undefined;
+  return {
+    ok: true,
+    event: {
+      offset: BigInt(message.offset),
+      key: message.key,
+      value: event,
+      eventTime,
+      kafkaTime: message.timestamp,
+      seriesKey: key === undefined || key === null ? null : String(key),
+      traceparent: message.headers.traceparent ?? null,
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import type { Db } from '../db.ts';
+import type { Anomaly, DeadLetter } from '../generated/prisma/client.ts';
+import { newId } from '../ids.ts';
+import type { DetectorPartitionState } from './partition-state.ts';
+import type { BatchEffects } from './process-batch.ts';
+
+export interface CheckpointRow {
+  detectorId: string;
+  version: number;
+  state: DetectorPartitionState;
+}
+
+export interface CommitResult {
+  /** Only rows this commit created: a replayed event's anomaly already exists and is not announced twice. */
+  anomalies: Anomaly[];
+  deadLetters: DeadLetter[];
+}
+
+/**
+ * Writes one batch's effects and the partition's next offset in ONE
+ * transaction: either all of it happened or none, which is what makes a
+ * worker killed at any instant safe to restart. Unique constraints make a
+ * repeated write a no-op; offsets and checkpoints only move forward.
+ */
+/** Kept per detector version and partition; older ones are pruned as new ones are written. */
+export const CHECKPOINTS_KEPT = 5;
+
+/** The partition was replayed after this worker restored it: the batch must be dropped and the partition restored again. */
+export class ReplayedError extends Error {
+  constructor(topic: string, partition: number) {
+    super(`partition ${topic}/${partition} was replayed; restoring it again`);
+    this.name = 'ReplayedError';
+  }
+}
+
+export async function commitBatch(
+  db: Db,
+  groupId: string,
+  position: { topic: string; partition: number; epoch: number },
+  effects: BatchEffects,
+  checkpoints: CheckpointRow[],
+): Promise<CommitResult> {
+  const { topic, partition } = position;
+  return db.$transaction(async (tx) => {
+    const anomalies =
+      effects.anomalies.length === 0
+        ? []
+        : await tx.anomaly.createManyAndReturn({
+            data: effects.anomalies.map((a) => ({ id: newId('Anomaly'), ...a })),
+            skipDuplicates: true,
+          });
+    const deadLetters =
+      effects.deadLetters.length === 0
+        ? []
+        : await tx.deadLetter.createManyAndReturn({
+            data: effects.deadLetters.map((d) => ({ id: newId('DeadLetter'), ...d })),
+            skipDuplicates: true,
+          });
+    const moved = await tx.$executeRaw`
+      INSERT INTO "ConsumerOffset" ("groupId", "topic", "partition", "nextOffset", "epoch", "updatedAt")
+      VALUES (${groupId}, ${topic}, ${partition}, ${effects.nextOffset}, ${position.epoch}, now())
+      ON CONFLICT ("groupId", "topic", "partition")
+      DO UPDATE SET "nextOffset" = GREATEST("ConsumerOffset"."nextOffset", EXCLUDED."nextOffset"), "updatedAt" = now()
+      WHERE "ConsumerOffset"."epoch" = EXCLUDED."epoch"`;
+    if (moved !== 1) throw new ReplayedError(topic, partition);
+    for (const checkpoint of checkpoints) {
+      const state = JSON.stringify(checkpoint.state.series);
+      // Same detector version and offset means the same state (detectors are deterministic): the first write stands.
+      await tx.$executeRaw`
+        INSERT INTO "DetectorCheckpoint" ("detectorId", "version", "topic", "partition", "nextOffset", "state", "updatedAt")
+        VALUES (${checkpoint.detectorId}, ${checkpoint.version}, ${topic}, ${partition}, ${checkpoint.state.nextOffset}, ${state}::jsonb, now())
+        ON CONFLICT DO NOTHING`;
+      await tx.$executeRaw`
+        DELETE FROM "DetectorCheckpoint" WHERE ctid IN (
+          SELECT ctid FROM "DetectorCheckpoint"
+          WHERE "detectorId" = ${checkpoint.detectorId} AND "version" = ${checkpoint.version}
+            AND "topic" = ${topic} AND "partition" = ${partition}
+          ORDER BY "nextOffset" DESC OFFSET ${CHECKPOINTS_KEPT})`;
+    }
+    return { anomalies, deadLetters };
+  });
+}
+
+export interface RestoredPartition {
+  committedOffset: bigint | undefined;
+  epoch: number;
+  /** Per detector version, the newest checkpoint at or before the committed offset. */
+  checkpoints: Map<string, DetectorPartitionState>;
+}
+
+/** The position of record and, per detector version, the checkpoint to rebuild its state from. */
+export async function loadPartition(db: Db, groupId: string, topic: string, partition: number): Promise<RestoredPartition> {
+  const offset = await db.consumerOffset.findUnique({ where: { groupId_topic_partition: { groupId, topic, partition } } });
+  const committedOffset = offset?.nextOffset;
+  const checkpoints = await db.detectorCheckpoint.findMany({
+    where: { topic, partition, nextOffset: { lte: committedOffset ?? 0n } },
+    orderBy: { nextOffset: 'desc' },
+  });
+  const nearest = new Map<string, DetectorPartitionState>();
+  for (const c of checkpoints) {
+    const key = `${c.detectorId}@${c.version}`;
+    if (!nearest.has(key)) nearest.set(key, { nextOffset: c.nextOffset, series: c.state as Record<string, unknown> });
+  }
+  return { committedOffset, epoch: offset?.epoch ?? 0, checkpoints: nearest };
+}

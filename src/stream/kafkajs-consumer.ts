@@ -1,0 +1,101 @@
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ConsumerHandlers, EventConsumer, TopicPartition } from './transport.ts';
+
+export interface KafkajsConsumerOptions {
+  brokers: string[];
+  groupId: string;
+  clientId: string;
+  log: Logger;
+  /** Partitions processed at once by this member. */
+  concurrency?: number;
+}
+
+/** EventConsumer over kafkajs: eachBatch, offsets committed to Kafka only for lag monitoring. */
+export class KafkajsConsumer implements EventConsumer {
+  private consumer: Consumer | undefined;
+  private readonly kafka: Kafka;
+
+  constructor(private readonly options: KafkajsConsumerOptions) {
+    const { log } = options;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ namespace, level, log: entry }) => {
+        const { message, ...rest } = entry;
+        if (level <= logLevel.ERROR) log.error({ namespace, ...rest }, message);
+        else log.warn({ namespace, ...rest }, message);
+      },
+    });
+  }
+
+  async start(topics: string[], handlers: ConsumerHandlers): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 15_000,
+      heartbeatInterval: 1_000,
+      // Small fetches keep a batch's transaction short and memory bounded.
+      maxBytesPerPartition: 256 * 1024,
+      maxWaitTimeInMs: 200,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      handlers.onAssignment(assigned);
+    });
+    await consumer.connect();
+    if (topics.length > 0) await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 5_000,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 3,
+      eachBatch: async ({ batch, heartbeat, isStale }) => {
+        await handlers.onBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((m) => ({
+              offset: m.offset,
+              key: m.key ? m.key.toString('utf8') : null,
+              value: m.value,
+              timestamp: Number(m.timestamp),
+              headers: Object.fromEntries(
+                Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
+                  value === undefined ? [] : [[name, Array.isArray(value) ? String(value[0]) : String(value)]],
+                ),
+              ),
+            })),
+          },
+          { heartbeat, isStale },
+        );
+      },
+    });
+  }
+
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer?.seek({ topic, partition, offset });
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    this.consumer?.pause(groupByTopic(partitions));
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    this.consumer?.resume(groupByTopic(partitions));
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    if (consumer) await consumer.disconnect();
+  }
+}
+
+function groupByTopic(partitions: TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const byTopic = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+  return [...byTopic].map(([topic, list]) => ({ topic, partitions: list }));
+}

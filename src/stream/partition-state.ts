@@ -1,0 +1,51 @@
+import type { DetectorSpec } from './catalog.ts';
+
+/** One detector version's state on one partition: a state per series key. */
+export interface DetectorPartitionState {
+  /** Events before this offset are reflected in `series`. */
+  nextOffset: bigint;
+  series: Record<string, unknown>;
+}
+
+/**
+ * What a worker holds for a partition it owns. `committedOffset` is the
+ * position of record (PostgreSQL): events before it already had their
+ * effects written, and are fed again only to rebuild detector state from an
+ * older checkpoint.
+ */
+export interface PartitionState {
+  topic: string;
+  partition: number;
+  committedOffset: bigint;
+  /** The replay epoch this state was restored under (see ConsumerOffset.epoch). */
+  epoch: number;
+  /** The next offset this worker expects from Kafka. */
+  position: bigint;
+  /** The last position this worker asked Kafka to seek to, to tell a lagging fetch from a gap in the log. */
+  seekedTo?: bigint;
+  detectors: Map<string, DetectorPartitionState>;
+  eventsSinceCheckpoint: number;
+  lastCheckpointAt: number;
+  /**
+   * A detector started on this partition since the last checkpoint. Its
+   * starting point exists only in memory until checkpointed, so the next
+   * commit must include a checkpoint (else a restart could not rebuild it).
+   */
+  uncheckpointedStart: boolean;
+}
+
+/** The series key used inside state objects ("" for a stream with one series). */
+export function seriesSlot(seriesKey: string | null): string {
+  return seriesKey ?? '';
+}
+
+/** The state of a detector version on this partition, created (starting at `offset`) on first use. */
+export function detectorState(state: PartitionState, detector: DetectorSpec, offset: bigint): DetectorPartitionState {
+  let entry = state.detectors.get(detector.stateKey);
+  if (!entry) {
+    entry = { nextOffset: offset, series: {} };
+    state.detectors.set(detector.stateKey, entry);
+    state.uncheckpointedStart = true;
+  }
+  return entry;
+}

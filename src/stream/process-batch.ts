@@ -1,0 +1,126 @@
+import type { Severity } from '../generated/prisma/enums.ts';
+import type { StreamSpec } from './catalog.ts';
+import { decodeMessage } from './decode.ts';
+import { propertyPath } from './event-fields.ts';
+import { detectorState, seriesSlot, type PartitionState } from './partition-state.ts';
+import type { IncomingMessage } from './transport.ts';
+
+export interface NewAnomaly {
+  streamId: string;
+  detectorId: string;
+  detectorVersion: number;
+  seriesKey: string | null;
+  field: string;
+  value: number;
+  score: number;
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+  severity: Severity;
+  shadow: boolean;
+  eventTime: Date;
+  explanation: string;
+  topic: string;
+  partition: number;
+  offset: bigint;
+  eventKey: string | null;
+  eventTimestamp: Date;
+  schemaVersion: number;
+  traceparent: string | null;
+}
+
+export interface NewDeadLetter {
+  streamId: string;
+  topic: string;
+  partition: number;
+  offset: bigint;
+  eventKey: string | null;
+  eventTimestamp: Date;
+  reason: string;
+  payload: string;
+}
+
+export interface BatchEffects {
+  anomalies: NewAnomaly[];
+  deadLetters: NewDeadLetter[];
+  /** Events that passed the contract (for rates and completeness). */
+  validEvents: number;
+  /** The offset after the last message of the batch. */
+  nextOffset: bigint;
+}
+
+/**
+ * The heart of the worker, with no I/O: decode each message, check its
+ * contract, feed each detector on its field and collect the effects to write.
+ * Detector state in `state` is updated in place; the caller commits the
+ * effects and the new position in one transaction, or discards the state if
+ * that fails.
+ */
+export function processBatch(
+  stream: StreamSpec,
+  state: PartitionState,
+  messages: IncomingMessage[],
+  maxEventBytes: number,
+): BatchEffects {
+  const effects: BatchEffects = { anomalies: [], deadLetters: [], validEvents: 0, nextOffset: state.position };
+  for (const message of messages) {
+    const offset = BigInt(message.offset);
+    if (offset < state.position) continue; // already seen: a refetch after a seek
+    effects.nextOffset = offset + 1n;
+    // Before the committed offset the effects exist already; the event only rebuilds detector state.
+    const replaying = offset < state.committedOffset;
+    const decoded = decodeMessage(message, stream, maxEventBytes);
+    if (!decoded.ok) {
+      if (!replaying) {
+        effects.deadLetters.push({
+          streamId: stream.id,
+          topic: stream.topic,
+          partition: state.partition,
+          offset,
+          eventKey: message.key,
+          eventTimestamp: new Date(message.timestamp),
+          reason: decoded.reason,
+          payload: decoded.payload,
+        });
+      }
+      continue;
+    }
+    const event = decoded.event;
+    if (!replaying) effects.validEvents++;
+    for (const detector of stream.detectors) {
+      const detectorPartition = detectorState(state, detector, offset);
+      if (offset < detectorPartition.nextOffset) continue; // its checkpoint already covers this event
+      detectorPartition.nextOffset = offset + 1n;
+      const raw = propertyPath(event.value, detector.field);
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) continue; // the contract allows a missing or null value
+      const slot = seriesSlot(event.seriesKey);
+      const seriesState = (detectorPartition.series[slot] ??= detector.model.newState());
+      const verdict = detector.model.observe(seriesState, raw, event.eventTime);
+      if (!verdict.anomalous || replaying) continue;
+      effects.anomalies.push({
+        streamId: stream.id,
+        detectorId: detector.id,
+        detectorVersion: detector.version,
+        seriesKey: event.seriesKey,
+        field: detector.field,
+        value: raw,
+        score: verdict.score,
+        expected: verdict.expected,
+        lower: verdict.lower,
+        upper: verdict.upper,
+        severity: detector.severity,
+        shadow: detector.mode === 'SHADOW',
+        eventTime: new Date(event.eventTime),
+        explanation: verdict.explanation,
+        topic: stream.topic,
+        partition: state.partition,
+        offset,
+        eventKey: event.key,
+        eventTimestamp: new Date(event.kafkaTime),
+        schemaVersion: stream.schemaVersion,
+        traceparent: event.traceparent,
+      });
+    }
+  }
+  return effects;
+}

@@ -1,0 +1,164 @@
+import { createClient, type Client } from 'graphql-ws';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Worker } from '../../src/stream/worker.ts';
+import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
+import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
+
+const prefix = uniqueName('pipe');
+let h: Harness;
+let worker: Worker;
+let producer: Producer;
+let ws: Client;
+
+beforeAll(async () => {
+  h = await startHarness();
+  // A small event limit, so an oversized event still fits under the broker's own message limit.
+  worker = await startTestWorker(h, { streams: [`${prefix}*`], group: `${prefix}-group`, maxEventBytes: 64 * 1024 });
+  producer = new Kafka({ brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  ws = createClient({ url: h.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${h.secrets.VIEWER}` } });
+});
+afterAll(async () => {
+  await ws?.dispose();
+  await producer?.disconnect();
+  await worker?.stop();
+  await h?.close();
+});
+
+async function registerStreamWithDetector(partitions: number) {
+  const name = `${prefix}-${uniqueName('s')}`;
+  const { registerStream: stream } = await h.admin.request<{ registerStream: { id: string; topic: string } }>(REGISTER_STREAM, {
+    input: { name, topic: name, schema: LATENCY_SCHEMA, keyField: 'host', timestampField: 'at', valueFields: ['latency_ms'], partitions },
+  });
+  const { registerDetector: detector } = await h.admin.request<{ registerDetector: { id: string } }>(
+    `mutation($input: RegisterDetectorInput!) { registerDetector(input: $input) { id } }`,
+    { input: { streamId: stream.id, name: 'latency-z', field: 'latency_ms', kind: 'ZSCORE', params: { window: 100, threshold: 6, warmup: 30 } } },
+  );
+  return { stream, detector };
+}
+
+/** Resolves with the first `count` anomalies the subscription delivers for a stream. */
+function collectAnomalies(streamId: string, count: number, timeoutMs = 60_000): Promise<Record<string, any>[]> {
+  return new Promise((resolve, reject) => {
+    const received: Record<string, any>[] = [];
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`only ${received.length} of ${count} anomalies arrived within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const unsubscribe = ws.subscribe(
+      {
+        query: `subscription($f: AnomalyFilter) { anomalies(filter: $f) {
+          id value score seriesKey explanation traceId detector { id } source { topic partition offset key }
+        } }`,
+        variables: { f: { streamId } },
+      },
+      {
+        next: (message) => {
+          if (message.errors) return reject(new Error(JSON.stringify(message.errors)));
+          received.push((message.data as any).anomalies);
+          if (received.length >= count) {
+            clearTimeout(timer);
+            unsubscribe();
+            resolve(received);
+          }
+        },
+        error: reject,
+        complete: () => undefined,
+      },
+    );
+  });
+}
+
+describe('the stream worker', () => {
+  it('delivers an outlier to a graphql-ws subscriber with its source, and lineage agrees', async () => {
+    const { stream, detector } = await registerStreamWithDetector(1);
+    const arriving = collectAnomalies(stream.id, 1);
+    // Let the subscription register before events flow.
+    await new Promise((r) => setTimeout(r, 300));
+    const base = Date.parse('2026-11-30T10:00:00Z');
+    const normal = Array.from({ length: 200 }, (_, i) => ({
+      key: 'web-1',
+      value: JSON.stringify({ host: 'web-1', latency_ms: 100 + ((i * 7) % 11) - 5, at: new Date(base + i * 1000).toISOString() }),
+    }));
+    await producer.send({ topic: stream.topic, messages: normal });
+    const sent = await producer.send({
+      topic: stream.topic,
+      messages: [
+        {
+          key: 'web-1',
+          value: JSON.stringify({ host: 'web-1', latency_ms: 900, at: new Date(base + 200_000).toISOString() }),
+          headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+        },
+      ],
+    });
+    const [anomaly] = await arriving;
+    expect(anomaly).toMatchObject({
+      value: 900,
+      seriesKey: 'web-1',
+      detector: { id: detector.id },
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      source: { topic: stream.topic, partition: sent[0]!.partition, offset: sent[0]!.baseOffset, key: 'web-1' },
+    });
+    expect(anomaly!.score).toBeGreaterThan(6);
+    expect(anomaly!.explanation).toContain('latency_ms');
+
+    const { lineage } = await h.client(h.secrets.VIEWER).request<{ lineage: any }>(
+      `query($id: ID!) { lineage(anomalyId: $id) { event { topic partition offset key } schemaVersion detectorVersion { version kind } stream { id } anomaly { id } } }`,
+      { id: anomaly!.id },
+    );
+    expect(lineage).toEqual({
+      event: anomaly!.source,
+      schemaVersion: 1,
+      detectorVersion: { version: 1, kind: 'ZSCORE' },
+      stream: { id: stream.id },
+      anomaly: { id: anomaly!.id },
+    });
+    // Only the outlier: the normal events made no anomaly.
+    const all = await h.runtime.services.ports.db.anomaly.count({ where: { streamId: stream.id } });
+    expect(all).toBe(1);
+  });
+
+  it('dead-letters poison with a reason and scores every good event around it', async () => {
+    const { stream } = await registerStreamWithDetector(1);
+    const good = (i: number) => ({ key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 50 + (i % 3) }) });
+    const messages = [
+      ...Array.from({ length: 40 }, (_, i) => good(i)),
+      { key: 'h', value: '{"host": "h", "latency_ms": ' },
+      good(40),
+      { key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 'slow' }) },
+      good(41),
+      { key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 1, pad: 'x'.repeat(100 * 1024) }) },
+      ...Array.from({ length: 20 }, (_, i) => good(42 + i)),
+      { key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 5000 }) },
+    ];
+    await producer.send({ topic: stream.topic, messages });
+    const deadline = Date.now() + 60_000;
+    let offset: bigint | undefined;
+    while (Date.now() < deadline) {
+      offset = (await h.runtime.services.ports.db.consumerOffset.findFirst({ where: { topic: stream.topic } }))?.nextOffset;
+      if (offset === BigInt(messages.length)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(offset).toBe(BigInt(messages.length));
+    const letters = await h.runtime.services.ports.db.deadLetter.findMany({ where: { streamId: stream.id }, orderBy: { offset: 'asc' } });
+    expect(letters.map((l) => [Number(l.offset), l.reason.split(':')[0]])).toEqual([
+      [40, 'malformed JSON'],
+      [42, 'contract violation (schema v1)'],
+      [44, 'oversized'],
+    ]);
+    expect(letters[1]!.reason).toContain('latency_ms');
+    expect(letters[2]!.payload.length).toBeLessThanOrEqual(64 * 1024);
+    // The last good event, after all the poison, was still scored: it is the outlier.
+    const anomalies = await h.runtime.services.ports.db.anomaly.findMany({ where: { streamId: stream.id } });
+    expect(anomalies.map((a) => [Number(a.offset), a.value])).toEqual([[messages.length - 1, 5000]]);
+    const { deadLetters } = await h.client(h.secrets.VIEWER).request<{ deadLetters: { edges: { node: { reason: string } }[] } }>(
+      `query($s: ID) { deadLetters(streamId: $s) { edges { node { reason source { offset } } } } }`,
+      { s: stream.id },
+    );
+    expect(deadLetters.edges).toHaveLength(3);
+  });
+});
