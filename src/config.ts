@@ -21,6 +21,12 @@ export interface Config {
    * stream workers of its own; undefined: every stream.
    */
   workerStreams: string[] | undefined;
+  /** Detector state is checkpointed at least every this many events per partition... */
+  checkpointEvents: number;
+  /** ...or this often (ms), whichever comes first. */
+  checkpointIntervalMs: number;
+  /** Largest fetch per partition: bounds a batch, hence a transaction and the memory it holds. */
+  fetchMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +99,9 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventBytes: integer('VIGIL_MAX_EVENT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     defaultPartitions: integer('VIGIL_DEFAULT_PARTITIONS', 3, 1, 1000),
     consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
+    checkpointEvents: integer('VIGIL_CHECKPOINT_EVENTS', 1000, 1, 10_000_000),
+    checkpointIntervalMs: integer('VIGIL_CHECKPOINT_INTERVAL_MS', 10_000, 100, 3_600_000),
+    fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS
       ? env.VIGIL_WORKER_STREAMS.split(',').map((p) => p.trim()).filter((p) => p !== '')
       : undefined,

@@ -13,8 +13,9 @@ const MEAN_ABS_TO_SIGMA = Math.sqrt(Math.PI / 2);
 export const SEASONAL_MIN_RESIDUALS = 10;
 
 /**
- * Weight of each new absolute residual in the residual scale: about two
- * periods of memory, kept between 20 and 2000 events.
+ * Weight of each new absolute residual in the residual scale: 1/period,
+ * clamped to 0.001..0.1, so the scale averages over roughly the last period
+ * (at least 10, at most 1000 events).
  */
 export function residualRate(period: number): number {
   return Math.min(0.1, Math.max(0.001, 1 / period));

@@ -9,6 +9,8 @@ export interface KafkajsConsumerOptions {
   log: Logger;
   /** Partitions processed at once by this member. */
   concurrency?: number;
+  /** Bytes fetched per partition at most, which bounds a batch. */
+  maxBytesPerPartition?: number;
 }
 
 /** EventConsumer over kafkajs: eachBatch, offsets committed to Kafka only for lag monitoring. */
@@ -36,7 +38,7 @@ export class KafkajsConsumer implements EventConsumer {
       sessionTimeout: 15_000,
       heartbeatInterval: 1_000,
       // Small fetches keep a batch's transaction short and memory bounded.
-      maxBytesPerPartition: 256 * 1024,
+      maxBytesPerPartition: this.options.maxBytesPerPartition ?? 256 * 1024,
       maxWaitTimeInMs: 200,
     });
     this.consumer = consumer;

@@ -70,6 +70,7 @@ export class StreamWorker {
         groupId: config.consumerGroup,
         clientId: `vigil-worker-${process.pid}`,
         log: log.child({ component: 'kafka-consumer' }),
+        maxBytesPerPartition: config.fetchMaxBytes,
       }),
   ) {
     this.catalog = new Catalog(services.ports.db, services.contracts, config.workerStreams, (detectorId, error) =>
@@ -294,7 +295,12 @@ export class StreamWorker {
 }
 
 export async function startWorker(services: Services, config: Config, log: Logger, options?: Partial<WorkerOptions>): Promise<Worker> {
-  const worker = new StreamWorker(services, config, log, { ...DEFAULT_WORKER_OPTIONS, ...options });
+  const worker = new StreamWorker(services, config, log, {
+    ...DEFAULT_WORKER_OPTIONS,
+    checkpointEvents: config.checkpointEvents,
+    checkpointIntervalMs: config.checkpointIntervalMs,
+    ...options,
+  });
   await worker.start();
   return { id: worker.id, stop: () => worker.stop() };
 }

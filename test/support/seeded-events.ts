@@ -1,0 +1,35 @@
+/** A small deterministic PRNG (mulberry32): the same seed gives the same stream on every run. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface SeededEvent {
+  key: string;
+  value: { host: string; latency_ms: number; at: string };
+  outlier: boolean;
+}
+
+/**
+ * Latency for a few hosts: a daily-ish wave plus noise, with a clear outlier
+ * every `outlierEvery` events. Fixed by the seed, so two topics fed from it
+ * hold the same events at the same offsets.
+ */
+export function seededLatencyEvents(count: number, seed = 42, outlierEvery = 400): SeededEvent[] {
+  const random = mulberry32(seed);
+  const hosts = ['web-1', 'web-2', 'web-3', 'db-1', 'cache-1'];
+  const start = Date.parse('2026-11-01T00:00:00Z');
+  return Array.from({ length: count }, (_, i) => {
+    const host = hosts[i % hosts.length]!;
+    const outlier = i > 0 && i % outlierEvery === 0;
+    const base = 100 + 20 * Math.sin((2 * Math.PI * i) / 500) + (random() - 0.5) * 10;
+    const latency = outlier ? base + 150 + random() * 50 : base;
+    return { key: host, value: { host, latency_ms: Math.round(latency * 100) / 100, at: new Date(start + i * 1000).toISOString() }, outlier };
+  });
+}
