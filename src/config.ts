@@ -27,6 +27,8 @@ export interface Config {
   checkpointIntervalMs: number;
   /** Largest fetch per partition: bounds a batch, hence a transaction and the memory it holds. */
   fetchMaxBytes: number;
+  /** How long the group waits for a silent worker before moving its partitions (Kafka allows 6000 and up). */
+  sessionTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
     consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
     checkpointEvents: integer('VIGIL_CHECKPOINT_EVENTS', 1000, 1, 10_000_000),
     checkpointIntervalMs: integer('VIGIL_CHECKPOINT_INTERVAL_MS', 10_000, 100, 3_600_000),
+    sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS
       ? env.VIGIL_WORKER_STREAMS.split(',').map((p) => p.trim()).filter((p) => p !== '')

@@ -11,6 +11,7 @@ export interface KafkajsConsumerOptions {
   concurrency?: number;
   /** Bytes fetched per partition at most, which bounds a batch. */
   maxBytesPerPartition?: number;
+  sessionTimeoutMs?: number;
 }
 
 /** EventConsumer over kafkajs: eachBatch, offsets committed to Kafka only for lag monitoring. */
@@ -35,7 +36,7 @@ export class KafkajsConsumer implements EventConsumer {
   async start(topics: string[], handlers: ConsumerHandlers): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 15_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 15_000,
       heartbeatInterval: 1_000,
       // Small fetches keep a batch's transaction short and memory bounded.
       maxBytesPerPartition: this.options.maxBytesPerPartition ?? 256 * 1024,

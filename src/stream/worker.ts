@@ -71,6 +71,7 @@ export class StreamWorker {
         clientId: `vigil-worker-${process.pid}`,
         log: log.child({ component: 'kafka-consumer' }),
         maxBytesPerPartition: config.fetchMaxBytes,
+        sessionTimeoutMs: config.sessionTimeoutMs,
       }),
   ) {
     this.catalog = new Catalog(services.ports.db, services.contracts, config.workerStreams, (detectorId, error) =>
