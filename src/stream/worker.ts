@@ -9,7 +9,7 @@ import { Catalog, type StreamSpec } from './catalog.ts';
 import { commitBatch, loadPartition, ReplayedError, type CheckpointRow } from './effects-store.ts';
 import { InFlightGate } from './in-flight-gate.ts';
 import { KafkajsConsumer } from './kafkajs-consumer.ts';
-import type { PartitionState } from './partition-state.ts';
+import type { DetectorPartitionState, PartitionState } from './partition-state.ts';
 import { processBatch } from './process-batch.ts';
 import { serializeAnomaly } from './serialize.ts';
 import type { BatchControl, EventConsumer, IncomingBatch, TopicPartition } from './transport.ts';
@@ -184,8 +184,7 @@ export class StreamWorker {
       uncheckpointedStart: false,
     };
     for (const detector of stream.detectors) {
-      const checkpoint = restored.checkpoints.get(detector.stateKey);
-      const entry = checkpoint;
+      const entry = this.validCheckpoint(detector, restored.checkpoints.get(detector.stateKey));
       state.detectors.set(detector.stateKey, entry ?? { nextOffset: committedOffset, series: {} });
       if (entry && entry.nextOffset < state.position) state.position = entry.nextOffset;
       if (!entry && committedOffset > 0n) state.uncheckpointedStart = true;
@@ -195,6 +194,19 @@ export class StreamWorker {
       'partition restored',
     );
     return state;
+  }
+
+  /** A checkpoint whose every series state this detector can load, else none (logged: the detector starts afresh). */
+  private validCheckpoint(detector: StreamSpec['detectors'][number], checkpoint: DetectorPartitionState | undefined) {
+    if (!checkpoint) return undefined;
+    try {
+      const series: Record<string, unknown> = {};
+      for (const [slot, saved] of Object.entries(checkpoint.series)) series[slot] = detector.model.restore(saved);
+      return { nextOffset: checkpoint.nextOffset, series };
+    } catch (error) {
+      this.log.error({ detectorId: detector.id, error: (error as Error).message }, 'checkpoint does not load; the detector starts afresh');
+      return undefined;
+    }
   }
 
   private async onBatch(batch: IncomingBatch, control: BatchControl): Promise<void> {

@@ -21,9 +21,9 @@ export interface SeededEvent {
  * every `outlierEvery` events. Fixed by the seed, so two topics fed from it
  * hold the same events at the same offsets.
  */
-export function seededLatencyEvents(count: number, seed = 42, outlierEvery = 400): SeededEvent[] {
+export function seededLatencyEvents(count: number, seed = 42, outlierEvery = 400, hostCount = 5): SeededEvent[] {
   const random = mulberry32(seed);
-  const hosts = ['web-1', 'web-2', 'web-3', 'db-1', 'cache-1'];
+  const hosts = Array.from({ length: hostCount }, (_, i) => `host-${i + 1}`);
   const start = Date.parse('2026-11-01T00:00:00Z');
   return Array.from({ length: count }, (_, i) => {
     const host = hosts[i % hosts.length]!;
