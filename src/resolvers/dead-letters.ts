@@ -1,7 +1,7 @@
 import type { Db } from '../db.ts';
 import type { DeadLetter } from '../generated/prisma/client.ts';
 import type { ContractCache } from '../stream/contracts.ts';
-import type { EventProducer } from '../stream/transport.ts';
+import { SCHEMA_VERSION_HEADER, type EventProducer } from '../stream/transport.ts';
 import { BadUserInputError } from './errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 
@@ -55,7 +55,14 @@ export class DeadLetterService {
       const marked = await this.db.deadLetter.updateMany({ where: { id: letter.id, reprocessedAt: null }, data: { reprocessedAt: new Date() } });
       if (marked.count !== 1) continue;
       await this.producer.produce(letter.stream.topic, [
-        { key: letter.eventKey, value: letter.payload, headers: { 'vigil-reprocessed-from': `${letter.topic}/${letter.partition}/${letter.offset}` } },
+        {
+          key: letter.eventKey,
+          value: letter.payload,
+          headers: {
+            'vigil-reprocessed-from': `${letter.topic}/${letter.partition}/${letter.offset}`,
+            [SCHEMA_VERSION_HEADER]: String(letter.stream.schemaVersion),
+          },
+        },
       ]);
       reprocessed++;
     }

@@ -5,6 +5,7 @@ import { DetectorKind, DetectorMode, Severity } from '../generated/prisma/enums.
 import { newId } from '../ids.ts';
 import { BadUserInputError, ConflictError, NotFoundError, isUniqueViolation } from './errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import type { RegistryVersion } from './registry-version.ts';
 
 export interface RegisterDetectorInput {
   streamId: string;
@@ -44,7 +45,10 @@ function assertEnum<T extends string>(values: Record<string, T>, value: unknown,
  * DetectorVersion, and anomalies record the version that produced them.
  */
 export class DetectorService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly registry: RegistryVersion,
+  ) {}
 
   async register(input: RegisterDetectorInput, actor: string): Promise<Detector> {
     const stream = await this.db.stream.findUnique({ where: { id: input.streamId } });
@@ -65,7 +69,7 @@ export class DetectorService {
     const existing = await this.db.detector.findUnique({ where: { streamId_name: { streamId: stream.id, name: input.name } } });
     if (existing) throw new ConflictError(`stream "${stream.name}" already has a detector named "${input.name}"`, 'input.name');
     try {
-      return await this.db.detector.create({
+      const detector = await this.db.detector.create({
         data: {
           id: newId('Detector'),
           streamId: stream.id,
@@ -75,6 +79,8 @@ export class DetectorService {
           versions: { create: { version: 1, kind, params: params as object, mode, severity, createdBy: actor } },
         },
       });
+      await this.registry.bump();
+      return detector;
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`stream "${stream.name}" already has a detector named "${input.name}"`, 'input.name');
       throw error;
@@ -116,7 +122,7 @@ export class DetectorService {
     detector: Detector,
     settings: { kind: DetectorKind; params: Record<string, unknown>; mode: DetectorMode; severity: Severity; actor: string },
   ): Promise<Detector> {
-    return this.db.$transaction(async (tx) => {
+    const updated = await this.db.$transaction(async (tx) => {
       const next = detector.currentVersion + 1;
       const bumped = await tx.detector.updateMany({
         where: { id: detector.id, currentVersion: detector.currentVersion },
@@ -136,6 +142,8 @@ export class DetectorService {
       });
       return tx.detector.findUniqueOrThrow({ where: { id: detector.id } });
     });
+    await this.registry.bump();
+    return updated;
   }
 
   find(id: string): Promise<Detector | null> {

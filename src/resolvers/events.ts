@@ -1,7 +1,7 @@
 import type { Db } from '../db.ts';
 import type { ContractCache } from '../stream/contracts.ts';
 import { propertyPath } from '../stream/event-fields.ts';
-import type { EventProducer, OutgoingMessage } from '../stream/transport.ts';
+import { SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
 import { BadUserInputError, NotFoundError } from './errors.ts';
 
 export const MAX_EVENTS_PER_PUBLISH = 1000;
@@ -45,7 +45,7 @@ export class EventService {
         return;
       }
       const key = stream.keyField ? propertyPath(event, stream.keyField) : undefined;
-      messages.push({ key: key == null ? null : String(key), value, headers });
+      messages.push({ key: key == null ? null : String(key), value, headers: { ...headers, [SCHEMA_VERSION_HEADER]: String(stream.schemaVersion) } });
     });
     await this.producer.produce(stream.topic, messages);
     return { accepted: messages.length, rejected };

@@ -14,6 +14,7 @@ import { EventService } from './events.ts';
 import { ExecutionService } from './executions.ts';
 import { HealthService } from './health.ts';
 import { IncidentService } from './incidents.ts';
+import { RegistryVersion } from './registry-version.ts';
 import { ReplayService } from './replay.ts';
 import { RunbookService } from './runbooks.ts';
 import { SlaService } from './slas.ts';
@@ -32,13 +33,15 @@ export interface Ports {
 export function createServices(ports: Ports) {
   const { config, db, redis, kafka, pubsub } = ports;
   const contracts = new ContractCache(db);
+  const registry = new RegistryVersion(redis);
   return {
+    registry,
     ports,
     pubsub,
     apiKeys: new ApiKeyService(db, config.adminKey),
     audit: new AuditLog(db),
-    streams: new StreamService(db, kafka, config.defaultPartitions),
-    detectors: new DetectorService(db),
+    streams: new StreamService(db, kafka, config.defaultPartitions, registry),
+    detectors: new DetectorService(db, registry),
     slas: new SlaService(db),
     runbooks: new RunbookService(db),
     anomalies: new AnomalyService(db),

@@ -6,6 +6,7 @@ import { removedFields, schemaIncompatibilities } from '../stream/schema-compati
 import type { TopicAdmin } from '../stream/transport.ts';
 import { BadUserInputError, ConflictError, NotFoundError, isUniqueViolation } from './errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import type { RegistryVersion } from './registry-version.ts';
 
 export interface RegisterStreamInput {
   name: string;
@@ -32,6 +33,7 @@ export class StreamService {
     private readonly db: Db,
     private readonly topics: TopicAdmin,
     private readonly defaultPartitions: number,
+    private readonly registry: RegistryVersion,
   ) {}
 
   async register(input: RegisterStreamInput, actor: string): Promise<Stream> {
@@ -71,7 +73,7 @@ export class StreamService {
 
     const id = newId('Stream');
     try {
-      return await this.db.stream.create({
+      const stream = await this.db.stream.create({
         data: {
           id,
           name: input.name,
@@ -85,6 +87,8 @@ export class StreamService {
           schemas: { create: { version: 1, schema: schema as object, createdBy: actor } },
         },
       });
+      await this.registry.bump();
+      return stream;
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a stream named "${input.name}" or on topic "${input.topic}" exists`, 'input.name');
       throw error;
@@ -120,7 +124,7 @@ export class StreamService {
     }
     assertStreamFields(schema, stream, 'schema');
 
-    return this.db.$transaction(async (tx) => {
+    const updated = await this.db.$transaction(async (tx) => {
       // Optimistic: a concurrent update of the same stream makes this one fail instead of skipping a version.
       const bumped = await tx.stream.updateMany({
         where: { id, schemaVersion: stream.schemaVersion },
@@ -132,11 +136,15 @@ export class StreamService {
       });
       return tx.stream.findUniqueOrThrow({ where: { id } });
     });
+    await this.registry.bump();
+    return updated;
   }
 
   async setStatus(id: string, status: 'ACTIVE' | 'PAUSED'): Promise<Stream> {
     await this.get(id, 'id');
-    return this.db.stream.update({ where: { id }, data: { status } });
+    const stream = await this.db.stream.update({ where: { id }, data: { status } });
+    await this.registry.bump();
+    return stream;
   }
 
   async get(id: string, field?: string): Promise<Stream> {

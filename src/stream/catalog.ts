@@ -50,7 +50,12 @@ export class Catalog {
     this.accepts = streamNameFilter(streamPatterns);
   }
 
-  async reload(): Promise<void> {
+  /** The registry version this catalog was loaded at, and when. */
+  version = '';
+  loadedAt = 0;
+
+  async reload(version?: string): Promise<void> {
+    const loadedAt = Date.now();
     const streams = await this.db.stream.findMany({
       include: { detectors: { include: { versions: { orderBy: { version: 'desc' }, take: 1 } } } },
     });
@@ -99,6 +104,8 @@ export class Catalog {
     }
     this.byTopic = next;
     this.models = models;
+    this.loadedAt = loadedAt;
+    if (version !== undefined) this.version = version;
   }
 
   stream(topic: string): StreamSpec | undefined {

@@ -81,6 +81,12 @@ export async function commitBatch(
   });
 }
 
+/** Anomalies found by time rather than by an event (silence): no offset moves with them. */
+export async function insertAnomalies(db: Db, anomalies: BatchEffects['anomalies']): Promise<Anomaly[]> {
+  if (anomalies.length === 0) return [];
+  return db.anomaly.createManyAndReturn({ data: anomalies.map((a) => ({ id: newId('Anomaly'), ...a })), skipDuplicates: true });
+}
+
 export interface RestoredPartition {
   committedOffset: bigint | undefined;
   epoch: number;

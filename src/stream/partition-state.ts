@@ -32,6 +32,22 @@ export interface PartitionState {
    * commit must include a checkpoint (else a restart could not rebuild it).
    */
   uncheckpointedStart: boolean;
+  /**
+   * For time-driven detectors (FRESHNESS): the latest event of each series,
+   * by `${stateKey}|${slot}`, which a silence anomaly names as its source.
+   */
+  lastEvents: Map<string, LastEvent>;
+}
+
+export interface LastEvent {
+  offset: bigint;
+  key: string | null;
+  seriesKey: string | null;
+  value: number;
+  eventTime: number;
+  kafkaTime: number;
+  schemaVersion: number;
+  traceparent: string | null;
 }
 
 /** The series key used inside state objects ("" for a stream with one series). */

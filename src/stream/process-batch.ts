@@ -95,7 +95,21 @@ export function processBatch(
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue; // the contract allows a missing or null value
       const slot = seriesSlot(event.seriesKey);
       const seriesState = (detectorPartition.series[slot] ??= detector.model.newState());
-      const verdict = detector.model.observe(seriesState, raw, event.eventTime);
+      const timeDriven = detector.kind === 'FRESHNESS';
+      // Silence is about arrival: a time-driven detector reads the Kafka timestamp, not the event's own time.
+      const verdict = detector.model.observe(seriesState, raw, timeDriven ? event.kafkaTime : event.eventTime);
+      if (timeDriven) {
+        state.lastEvents.set(`${detector.stateKey}|${slot}`, {
+          offset,
+          key: event.key,
+          seriesKey: event.seriesKey,
+          value: raw,
+          eventTime: event.eventTime,
+          kafkaTime: event.kafkaTime,
+          schemaVersion: stream.schemaVersion,
+          traceparent: event.traceparent,
+        });
+      }
       if (!verdict.anomalous || replaying) continue;
       effects.anomalies.push({
         streamId: stream.id,
@@ -123,4 +137,49 @@ export function processBatch(
     }
   }
   return effects;
+}
+
+/**
+ * Time-driven detectors (FRESHNESS) asked about silence up to `now`: an
+ * anomaly per silent series, whose source is the last event heard from it.
+ * Series not heard from since this worker restored the partition are skipped:
+ * there is no event to name.
+ */
+export function tickPartition(stream: StreamSpec, state: PartitionState, now: number): NewAnomaly[] {
+  const anomalies: NewAnomaly[] = [];
+  for (const detector of stream.detectors) {
+    if (detector.kind !== 'FRESHNESS') continue;
+    const detectorPartition = state.detectors.get(detector.stateKey);
+    if (!detectorPartition) continue;
+    for (const [slot, seriesState] of Object.entries(detectorPartition.series)) {
+      const last = state.lastEvents.get(`${detector.stateKey}|${slot}`);
+      if (!last) continue;
+      const verdict = detector.model.tick(seriesState, now);
+      if (!verdict?.anomalous) continue;
+      anomalies.push({
+        streamId: stream.id,
+        detectorId: detector.id,
+        detectorVersion: detector.version,
+        seriesKey: last.seriesKey,
+        field: detector.field,
+        value: last.value,
+        score: verdict.score,
+        expected: verdict.expected,
+        lower: verdict.lower,
+        upper: verdict.upper,
+        severity: detector.severity,
+        shadow: detector.mode === 'SHADOW',
+        eventTime: new Date(last.eventTime),
+        explanation: verdict.explanation,
+        topic: stream.topic,
+        partition: state.partition,
+        offset: last.offset,
+        eventKey: last.key,
+        eventTimestamp: new Date(last.kafkaTime),
+        schemaVersion: last.schemaVersion,
+        traceparent: last.traceparent,
+      });
+    }
+  }
+  return anomalies;
 }

@@ -3,6 +3,13 @@
  * everything else talks to this interface and another client can replace it
  * by passing the same integration tests.
  */
+/**
+ * Header naming the schema version an event was checked against before it
+ * was produced (publishEvents, reprocessDeadLetters): a worker whose registry
+ * is older re-reads it first, instead of judging the event by a stale contract.
+ */
+export const SCHEMA_VERSION_HEADER = 'vigil-schema-version';
+
 export interface OutgoingMessage {
   key: string | null;
   value: string;

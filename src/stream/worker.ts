@@ -6,13 +6,13 @@ import { WORKER_HEARTBEAT_PREFIX, WORKER_HEARTBEAT_TTL_SECONDS } from '../resolv
 import type { Services } from '../resolvers/services.ts';
 import { deadLetterTopic } from '../resolvers/streams.ts';
 import { Catalog, type StreamSpec } from './catalog.ts';
-import { commitBatch, loadPartition, ReplayedError, type CheckpointRow } from './effects-store.ts';
+import { commitBatch, insertAnomalies, loadPartition, ReplayedError, type CheckpointRow } from './effects-store.ts';
 import { InFlightGate } from './in-flight-gate.ts';
 import { KafkajsConsumer } from './kafkajs-consumer.ts';
 import type { DetectorPartitionState, PartitionState } from './partition-state.ts';
-import { processBatch } from './process-batch.ts';
+import { processBatch, tickPartition } from './process-batch.ts';
 import { serializeAnomaly } from './serialize.ts';
-import type { BatchControl, EventConsumer, IncomingBatch, TopicPartition } from './transport.ts';
+import { SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
 
 export interface WorkerOptions {
   /** Checkpoint detector state at least every this many events per partition... */
@@ -23,6 +23,8 @@ export interface WorkerOptions {
   catalogRefreshMs: number;
   /** Events held in memory at once, across partitions. */
   maxInFlightEvents: number;
+  /** How often time-driven detectors (FRESHNESS) are asked about silence. */
+  tickIntervalMs: number;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -30,6 +32,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   checkpointIntervalMs: 10_000,
   catalogRefreshMs: 2_000,
   maxInFlightEvents: 20_000,
+  tickIntervalMs: 1_000,
 };
 
 export interface Worker {
@@ -38,6 +41,15 @@ export interface Worker {
 }
 
 const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+function newestSchemaVersion(batch: IncomingBatch): number {
+  let newest = 0;
+  for (const message of batch.messages) {
+    const version = Number(message.headers[SCHEMA_VERSION_HEADER]);
+    if (version > newest) newest = version;
+  }
+  return newest;
+}
 
 /**
  * The stream worker: one member of the consumer group. For each batch of a
@@ -91,8 +103,26 @@ export class StreamWorker {
         });
       }, this.options.catalogRefreshMs),
     );
+    this.timers.push(setInterval(() => void this.tick(), this.options.tickIntervalMs));
     void this.listenForControl();
     this.log.info({ worker: this.id, topics: this.topics }, 'worker started');
+  }
+
+  /** Silence is found by the clock, not by an event: FRESHNESS detectors of owned partitions are asked each tick. */
+  private async tick(): Promise<void> {
+    const now = Date.now();
+    for (const { topic, partition } of this.assigned) {
+      const stream = this.catalog.stream(topic);
+      const pending = this.partitions.get(partitionKey(topic, partition));
+      if (!stream || !pending || !stream.detectors.some((d) => d.kind === 'FRESHNESS')) continue;
+      try {
+        const found = tickPartition(stream, await pending, now);
+        const inserted = await insertAnomalies(this.services.ports.db, found);
+        await this.announce(stream, { anomalies: inserted, deadLetters: [] });
+      } catch (error) {
+        this.log.warn({ topic, partition, error: (error as Error).message }, 'freshness check failed');
+      }
+    }
   }
 
   /** replayStream tells workers to go back: owned partitions of the topic are restored and re-read. */
@@ -129,10 +159,28 @@ export class StreamWorker {
       .catch((error: Error) => this.log.warn({ error: error.message }, 'worker heartbeat failed'));
   }
 
+  /**
+   * Whether the registry may have changed before these events were produced:
+   * they carry a newer schema version, or they are newer than the catalog and
+   * the registry version moved since it was loaded.
+   */
+  private async catalogIsStale(batch: IncomingBatch, stream: StreamSpec | undefined): Promise<boolean> {
+    if (stream && newestSchemaVersion(batch) > stream.schemaVersion) return true;
+    const newest = batch.messages.reduce((max, m) => Math.max(max, m.timestamp), 0);
+    if (newest < this.catalog.loadedAt) return false;
+    return (await this.services.registry.current()) !== this.catalog.version;
+  }
+
+  private async reloadCatalog(): Promise<void> {
+    // Read the version first: a change landing during the reload is then seen as a change next time.
+    const version = await this.services.registry.current();
+    await this.catalog.reload(version);
+  }
+
   /** Re-reads the registry; when the set of ACTIVE topics changed, rejoins the group with the new set. */
   private async reconcile(): Promise<void> {
     if (this.stopped) return;
-    await this.catalog.reload();
+    await this.reloadCatalog();
     const topics = this.catalog.activeTopics();
     if (topics.join('\n') === this.topics.join('\n') && (this.consumer || topics.length === 0)) return;
     this.log.info({ topics }, 'consuming a new set of topics');
@@ -182,6 +230,7 @@ export class StreamWorker {
       eventsSinceCheckpoint: 0,
       lastCheckpointAt: Date.now(),
       uncheckpointedStart: false,
+      lastEvents: new Map(),
     };
     for (const detector of stream.detectors) {
       const entry = this.validCheckpoint(detector, restored.checkpoints.get(detector.stateKey));
@@ -210,7 +259,11 @@ export class StreamWorker {
   }
 
   private async onBatch(batch: IncomingBatch, control: BatchControl): Promise<void> {
-    const stream = this.catalog.stream(batch.topic);
+    let stream = this.catalog.stream(batch.topic);
+    if (await this.catalogIsStale(batch, stream)) {
+      await this.reloadCatalog();
+      stream = this.catalog.stream(batch.topic);
+    }
     const first = batch.messages[0];
     if (!stream || !first) return;
     const key = partitionKey(batch.topic, batch.partition);

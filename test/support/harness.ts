@@ -25,8 +25,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { consumerGroup?: string } = {}): Promise<Harness> {
   const config = loadConfig({
+    ...(options.consumerGroup ? { VIGIL_CONSUMER_GROUP: options.consumerGroup } : {}),
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: TEST_REDIS_URL,
     KAFKA_BROKERS: TEST_KAFKA_BROKERS.join(','),
