@@ -22,7 +22,7 @@
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
@@ -102,6 +102,7 @@ let worker: Worker | undefined;
 let gateway: Gateway | undefined;
 let ws: Client | undefined;
 let producer: Producer | undefined;
+let rawConsumer: Consumer | undefined;
 let poller: pg.Client | undefined;
 const kafka = (brokers: string[]) => new Kafka({ clientId: `vigil-${RUN_ID}`, brokers, logLevel: logLevel.WARN });
 
@@ -113,6 +114,7 @@ async function cleanup(config: Config | undefined): Promise<void> {
       console.error(`cleanup: ${what} failed: ${(error as Error).message}`);
     }
   };
+  await step('raw consumer', async () => rawConsumer?.disconnect());
   await step('graphql-ws client', async () => ws?.dispose());
   await step('gateway', async () => gateway?.close());
   await step('worker', async () => worker?.stop());
@@ -193,6 +195,7 @@ async function rawBaseline(config: Config, run: number): Promise<Rate> {
     maxBytesPerPartition: config.fetchMaxBytes,
     maxWaitTimeInMs: 200,
   });
+  rawConsumer = consumer;
   await consumer.connect();
   try {
     await consumer.subscribe({ topics: [STREAM], fromBeginning: true });
@@ -222,6 +225,7 @@ async function rawBaseline(config: Config, run: number): Promise<Rate> {
     progress(`raw ${run}: drained ${fmtInt(EVENTS)} in ${result.seconds.toFixed(2)} s (${fmtInt(result.perSecond)} events/s)`);
     return result;
   } finally {
+    rawConsumer = undefined;
     await consumer.disconnect();
   }
 }

@@ -29,6 +29,14 @@ export interface Config {
   fetchMaxBytes: number;
   /** How long the group waits for a silent worker before moving its partitions (Kafka allows 6000 and up). */
   sessionTimeoutMs: number;
+  /** BullMQ key prefix; by default derived from the database name, so two Vigils on one Redis never share jobs. */
+  queuePrefix: string;
+  /** First retry delay of a failed runbook step; doubles each attempt. */
+  stepBackoffMs: number;
+  /** Where SCALE steps POST { target, replicas }; unset: SCALE steps fail saying so. */
+  scaleHookUrl: string | undefined;
+  /** How often incidents are checked for a quiet period (auto-resolve). */
+  incidentSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -103,6 +111,10 @@ export function loadConfig(env: Env = process.env): Config {
     consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
     checkpointEvents: integer('VIGIL_CHECKPOINT_EVENTS', 1000, 1, 10_000_000),
     checkpointIntervalMs: integer('VIGIL_CHECKPOINT_INTERVAL_MS', 10_000, 100, 3_600_000),
+    queuePrefix: env.VIGIL_QUEUE_PREFIX || `vigil-${databaseName(env.DATABASE_URL || DEFAULT_DATABASE_URL)}`,
+    stepBackoffMs: integer('VIGIL_STEP_BACKOFF_MS', 2000, 10, 3_600_000),
+    scaleHookUrl: env.VIGIL_SCALE_HOOK_URL ? url('VIGIL_SCALE_HOOK_URL', '', ['http:', 'https:']) : undefined,
+    incidentSweepMs: integer('VIGIL_INCIDENT_SWEEP_MS', 10_000, 100, 3_600_000),
     sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS
@@ -111,4 +123,12 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function databaseName(databaseUrl: string): string {
+  try {
+    return decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'default';
+  } catch {
+    return 'default';
+  }
 }

@@ -13,6 +13,7 @@ import { printVigilSchema } from './schema/index.ts';
 import { ensureKafkaBroker, kafkaAnswers, stopKafkaBroker } from './services/kafka-broker.ts';
 import { checkPostgres, checkRedis } from './services/local-services.ts';
 import { startWorker } from './stream/worker.ts';
+import { startWorkflows } from './workflows/index.ts';
 import { createLogger } from './telemetry/logger.ts';
 import type { Role } from './generated/prisma/enums.ts';
 
@@ -45,7 +46,11 @@ async function serveUntilSignal(config: Config, roles: { gateway: boolean; worke
   const stoppables: Stoppable[] = [];
   try {
     if (roles.worker) {
-      stoppables.push(await startWorker(runtime.services, config, log.child({ component: 'worker' })));
+      const workflows = await startWorkflows(runtime.services, config, log.child({ component: 'workflows' }));
+      stoppables.push(workflows);
+      stoppables.push(
+        await startWorker(runtime.services, config, log.child({ component: 'worker' }), { onExecutionsPlanned: () => workflows.relayNow() }),
+      );
     }
     if (roles.gateway) {
       const gateway = await startGateway(runtime.services, log.child({ component: 'gateway' }), config.port);

@@ -4,6 +4,7 @@ import type { Detector, DetectorVersion } from '../generated/prisma/client.ts';
 import { DetectorKind, DetectorMode, Severity } from '../generated/prisma/enums.ts';
 import { newId } from '../ids.ts';
 import { BadUserInputError, ConflictError, NotFoundError, isUniqueViolation } from './errors.ts';
+import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from './incident-policy.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 import type { RegistryVersion } from './registry-version.ts';
 
@@ -15,6 +16,7 @@ export interface RegisterDetectorInput {
   params?: unknown;
   mode?: DetectorMode | null;
   severity?: Severity | null;
+  incidentPolicy?: IncidentPolicyInput | null;
 }
 
 export interface UpdateDetectorInput {
@@ -22,6 +24,46 @@ export interface UpdateDetectorInput {
   params?: unknown;
   mode?: DetectorMode | null;
   severity?: Severity | null;
+  incidentPolicy?: IncidentPolicyInput | null;
+}
+
+export interface IncidentPolicyInput {
+  groupBy?: string | null;
+  correlationWindowSeconds?: number | null;
+  flapWindowSeconds?: number | null;
+  quietPeriodSeconds?: number | null;
+}
+
+const MAX_POLICY_SECONDS = 30 * 24 * 3600;
+
+/** Incident policy columns from input, each checked; absent settings keep `current`. */
+function policyColumns(input: IncidentPolicyInput | null | undefined, current: IncidentPolicy, field: string) {
+  const policy = { ...current };
+  if (!input) return policy;
+  if (input.groupBy != null) {
+    if (input.groupBy !== 'DETECTOR' && input.groupBy !== 'SERIES') {
+      throw new BadUserInputError(`${field}.groupBy`, 'must be DETECTOR (one incident per detector) or SERIES (one per series)');
+    }
+    policy.groupBy = input.groupBy;
+  }
+  for (const key of ['correlationWindowSeconds', 'flapWindowSeconds', 'quietPeriodSeconds'] as const) {
+    const value = input[key];
+    if (value == null) continue;
+    if (!Number.isInteger(value) || value < 1 || value > MAX_POLICY_SECONDS) {
+      throw new BadUserInputError(`${field}.${key}`, `must be an integer from 1 to ${MAX_POLICY_SECONDS} (30 days)`);
+    }
+    policy[key] = value;
+  }
+  return policy;
+}
+
+export function incidentPolicyOf(detector: Detector): IncidentPolicy {
+  return {
+    groupBy: detector.incidentGroupBy === 'SERIES' ? 'SERIES' : 'DETECTOR',
+    correlationWindowSeconds: detector.correlationWindowSeconds,
+    flapWindowSeconds: detector.flapWindowSeconds,
+    quietPeriodSeconds: detector.quietPeriodSeconds,
+  };
 }
 
 export interface DetectorStats {
@@ -66,6 +108,7 @@ export class DetectorService {
     const mode = assertEnum(DetectorMode, input.mode ?? 'ACTIVE', 'input.mode');
     const severity = assertEnum(Severity, input.severity ?? 'WARNING', 'input.severity');
     const params = normalizeDetectorParams(kind, input.params ?? {}, 'input.params');
+    const policy = policyColumns(input.incidentPolicy, DEFAULT_INCIDENT_POLICY, 'input.incidentPolicy');
     const existing = await this.db.detector.findUnique({ where: { streamId_name: { streamId: stream.id, name: input.name } } });
     if (existing) throw new ConflictError(`stream "${stream.name}" already has a detector named "${input.name}"`, 'input.name');
     try {
@@ -76,6 +119,10 @@ export class DetectorService {
           name: input.name,
           field: input.field,
           currentVersion: 1,
+          incidentGroupBy: policy.groupBy,
+          correlationWindowSeconds: policy.correlationWindowSeconds,
+          flapWindowSeconds: policy.flapWindowSeconds,
+          quietPeriodSeconds: policy.quietPeriodSeconds,
           versions: { create: { version: 1, kind, params: params as object, mode, severity, createdBy: actor } },
         },
       });
@@ -89,8 +136,35 @@ export class DetectorService {
 
   async update(id: string, input: UpdateDetectorInput, actor: string): Promise<Detector> {
     const detector = await this.get(id, 'id');
-    if (input.kind == null && input.params == null && input.mode == null && input.severity == null) {
-      throw new BadUserInputError('input', 'give at least one of kind, params, mode, severity');
+    const settingsChange = input.kind != null || input.params != null || input.mode != null || input.severity != null;
+    if (!settingsChange && input.incidentPolicy == null) {
+      throw new BadUserInputError('input', 'give at least one of kind, params, mode, severity, incidentPolicy');
+    }
+    if (input.incidentPolicy != null) {
+      const policy = policyColumns(input.incidentPolicy, incidentPolicyOf(detector), 'input.incidentPolicy');
+      if (!settingsChange) {
+        // Grouping is not part of what detects: it changes without a new version (and without a new baseline).
+        const updated = await this.db.detector.update({
+          where: { id },
+          data: {
+            incidentGroupBy: policy.groupBy,
+            correlationWindowSeconds: policy.correlationWindowSeconds,
+            flapWindowSeconds: policy.flapWindowSeconds,
+            quietPeriodSeconds: policy.quietPeriodSeconds,
+          },
+        });
+        await this.registry.bump();
+        return updated;
+      }
+      await this.db.detector.update({
+        where: { id },
+        data: {
+          incidentGroupBy: policy.groupBy,
+          correlationWindowSeconds: policy.correlationWindowSeconds,
+          flapWindowSeconds: policy.flapWindowSeconds,
+          quietPeriodSeconds: policy.quietPeriodSeconds,
+        },
+      });
     }
     const current = await this.currentVersion(detector);
     const kind = input.kind == null ? current.kind : assertEnum(DetectorKind, input.kind, 'input.kind');

@@ -39,6 +39,10 @@ export class RunbookService {
     if (!Object.values(Severity).includes(minSeverity)) {
       throw new BadUserInputError('input.trigger.minSeverity', `must be one of ${Object.values(Severity).join(', ')}`);
     }
+    if (!streamId && !detectorId) {
+      // A runbook for every incident of every stream is one mistake away from pausing everything.
+      throw new BadUserInputError('input.trigger', 'name the stream (streamId) or the detector (detectorId) whose incidents run this runbook');
+    }
     if (streamId && !(await this.db.stream.findUnique({ where: { id: streamId }, select: { id: true } }))) {
       throw new NotFoundError('stream', streamId, 'input.trigger.streamId');
     }

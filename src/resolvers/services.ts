@@ -46,7 +46,7 @@ export function createServices(ports: Ports) {
     runbooks: new RunbookService(db),
     anomalies: new AnomalyService(db),
     incidents: new IncidentService(db),
-    executions: new ExecutionService(db),
+    executions: new ExecutionService(db, pubsub),
     deadLetters: new DeadLetterService(db, contracts, kafka),
     events: new EventService(db, contracts, kafka, config.maxEventBytes),
     replay: new ReplayService(db, kafka, pubsub, config.consumerGroup),

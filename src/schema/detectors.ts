@@ -1,6 +1,8 @@
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
+import { incidentPolicyOf } from '../resolvers/detectors.ts';
+import type { IncidentPolicy } from '../resolvers/incident-policy.ts';
 import { DetectorRef, DetectorVersionRef, StreamRef } from './refs.ts';
 
 export const DetectorKindEnum = builder.enumType('DetectorKind', {
@@ -42,6 +44,15 @@ const DetectorStatsRef = builder
     }),
   });
 
+const IncidentPolicyRef = builder.objectRef<IncidentPolicy>('IncidentPolicy').implement({
+  fields: (t) => ({
+    groupBy: t.expose('groupBy', { type: IncidentGroupingEnum }),
+    correlationWindowSeconds: t.exposeInt('correlationWindowSeconds'),
+    flapWindowSeconds: t.exposeInt('flapWindowSeconds'),
+    quietPeriodSeconds: t.exposeInt('quietPeriodSeconds'),
+  }),
+});
+
 DetectorRef.implement({
   interfaces: [NodeRef],
   fields: (t) => ({
@@ -56,6 +67,11 @@ DetectorRef.implement({
     version: t.exposeInt('currentVersion'),
     versions: t.field({ type: [DetectorVersionRef], resolve: (d, _a, ctx) => ctx.services.detectors.versions(d.id) }),
     stats: t.field({ type: DetectorStatsRef, resolve: (d, _a, ctx) => ctx.services.detectors.stats(d.id) }),
+    incidentPolicy: t.field({
+      type: IncidentPolicyRef,
+      description: 'How this detector groups its anomalies into incidents (not versioned).',
+      resolve: (d) => incidentPolicyOf(d),
+    }),
     drifting: t.exposeBoolean('drifting', {
       description: "True while the detector's input distribution is judged to have drifted.",
     }),
@@ -63,6 +79,23 @@ DetectorRef.implement({
 });
 
 const DetectorConnection = connectionOf('Detector', DetectorRef);
+
+const IncidentGroupingEnum = builder.enumType('IncidentGrouping', {
+  values: {
+    DETECTOR: { description: 'One incident per stream and detector.' },
+    SERIES: { description: 'One incident per stream, detector and series key.' },
+  } as const,
+});
+
+const IncidentPolicyInput = builder.inputType('IncidentPolicyInput', {
+  description: 'How anomalies become incidents; every setting optional (defaults: DETECTOR, 300, 900, 1800).',
+  fields: (t) => ({
+    groupBy: t.field({ type: IncidentGroupingEnum }),
+    correlationWindowSeconds: t.int({ description: 'An anomaly joins the open incident while the gap since the last one is under this.' }),
+    flapWindowSeconds: t.int({ description: 'A resolved incident with a new anomaly within this is reopened.' }),
+    quietPeriodSeconds: t.int({ description: 'An incident with no new anomaly for this long resolves itself.' }),
+  }),
+});
 
 const RegisterDetectorInput = builder.inputType('RegisterDetectorInput', {
   fields: (t) => ({
@@ -73,6 +106,7 @@ const RegisterDetectorInput = builder.inputType('RegisterDetectorInput', {
     params: t.field({ type: 'JSON', description: 'Default {}.' }),
     mode: t.field({ type: DetectorModeEnum, defaultValue: 'ACTIVE' }),
     severity: t.field({ type: SeverityEnum, defaultValue: 'WARNING' }),
+    incidentPolicy: t.field({ type: IncidentPolicyInput }),
   }),
 });
 
@@ -85,6 +119,7 @@ const UpdateDetectorInput = builder.inputType('UpdateDetectorInput', {
     }),
     mode: t.field({ type: DetectorModeEnum }),
     severity: t.field({ type: SeverityEnum }),
+    incidentPolicy: t.field({ type: IncidentPolicyInput, description: 'Changes grouping only; alone, it makes no new version.' }),
   }),
 });
 

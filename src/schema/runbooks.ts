@@ -1,5 +1,4 @@
 import type { Runbook } from '../generated/prisma/client.ts';
-import { VigilError } from '../resolvers/errors.ts';
 import { publicStepParams, runbookSteps } from '../resolvers/runbooks.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
@@ -140,10 +139,6 @@ const RegisterRunbookInput = builder.inputType('RegisterRunbookInput', {
   }),
 });
 
-const notYet = (what: string) => async (): Promise<never> => {
-  throw new VigilError('INTERNAL', `${what} is not available yet: it arrives with runbook workflows`);
-};
-
 builder.queryFields((t) => ({
   runbooks: t.field({
     type: [RunbookRef],
@@ -184,18 +179,20 @@ builder.mutationFields((t) => ({
     type: RunbookExecutionRef,
     args: { runbookId: t.arg.id({ required: true }), incidentId: t.arg.id() },
     resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'triggerRunbook', role: 'OPERATOR', target: args.runbookId, detail: args }, notYet('triggerRunbook')),
+      audited(ctx, { action: 'triggerRunbook', role: 'OPERATOR', target: args.runbookId, detail: args }, (p) =>
+        ctx.services.executions.trigger(args.runbookId, args.incidentId, p.name),
+      ),
   }),
   approveExecution: t.field({
     type: RunbookExecutionRef,
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'approveExecution', role: 'OPERATOR', target: args.id }, notYet('approveExecution')),
+      audited(ctx, { action: 'approveExecution', role: 'OPERATOR', target: args.id }, (p) => ctx.services.executions.approve(args.id, p.name)),
   }),
   cancelExecution: t.field({
     type: RunbookExecutionRef,
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'cancelExecution', role: 'OPERATOR', target: args.id }, notYet('cancelExecution')),
+      audited(ctx, { action: 'cancelExecution', role: 'OPERATOR', target: args.id }, (p) => ctx.services.executions.cancel(args.id, p.name)),
   }),
 }));

@@ -2,6 +2,8 @@ import type { Db } from '../db.ts';
 import { createDetector, type DetectorModel } from '../detectors/detector.ts';
 import type { DetectorKind, DetectorMode, Severity, StreamStatus } from '../generated/prisma/enums.ts';
 import type { ContractCache, Validate } from './contracts.ts';
+import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../resolvers/incident-policy.ts';
+import type { GroupingContext } from '../resolvers/incident-writer.ts';
 
 /** A detector's current version, as the worker runs it. */
 export interface DetectorSpec {
@@ -16,6 +18,7 @@ export interface DetectorSpec {
   model: DetectorModel;
   /** Detector state is kept per version: a new version starts a new baseline. */
   stateKey: string;
+  incidentPolicy: IncidentPolicy;
 }
 
 export interface StreamSpec {
@@ -88,6 +91,12 @@ export class Catalog {
           severity: current.severity,
           model,
           stateKey,
+          incidentPolicy: {
+            groupBy: detector.incidentGroupBy === 'SERIES' ? 'SERIES' : 'DETECTOR',
+            correlationWindowSeconds: detector.correlationWindowSeconds,
+            flapWindowSeconds: detector.flapWindowSeconds,
+            quietPeriodSeconds: detector.quietPeriodSeconds,
+          },
         });
       }
       next.set(stream.topic, {
@@ -106,6 +115,19 @@ export class Catalog {
     this.models = models;
     this.loadedAt = loadedAt;
     if (version !== undefined) this.version = version;
+  }
+
+  /** What incident grouping needs to know about the detectors in this catalog. */
+  groupingContext(): Omit<GroupingContext, 'now'> {
+    const detectors = new Map<string, { spec: DetectorSpec; stream: StreamSpec }>();
+    for (const stream of this.byTopic.values()) for (const spec of stream.detectors) detectors.set(spec.id, { spec, stream });
+    return {
+      policyOf: (detectorId) => detectors.get(detectorId)?.spec.incidentPolicy ?? DEFAULT_INCIDENT_POLICY,
+      describe: (anomaly) => {
+        const found = detectors.get(anomaly.detectorId);
+        return { stream: found?.stream.name ?? anomaly.streamId, detector: found?.spec.name ?? anomaly.detectorId };
+      },
+    };
   }
 
   stream(topic: string): StreamSpec | undefined {

@@ -3,6 +3,7 @@ import type { Anomaly, DeadLetter } from '../generated/prisma/client.ts';
 import { newId } from '../ids.ts';
 import type { DetectorPartitionState } from './partition-state.ts';
 import type { BatchEffects } from './process-batch.ts';
+import { groupAnomalies, type GroupingContext } from '../resolvers/incident-writer.ts';
 
 export interface CheckpointRow {
   detectorId: string;
@@ -14,6 +15,9 @@ export interface CommitResult {
   /** Only rows this commit created: a replayed event's anomaly already exists and is not announced twice. */
   anomalies: Anomaly[];
   deadLetters: DeadLetter[];
+  /** Incidents opened or changed, and runbook executions written (the outbox). */
+  incidentIds: Set<string>;
+  executionIds: string[];
 }
 
 /**
@@ -39,6 +43,7 @@ export async function commitBatch(
   position: { topic: string; partition: number; epoch: number },
   effects: BatchEffects,
   checkpoints: CheckpointRow[],
+  grouping?: Omit<GroupingContext, 'now'>,
 ): Promise<CommitResult> {
   const { topic, partition } = position;
   return db.$transaction(async (tx) => {
@@ -77,14 +82,27 @@ export async function commitBatch(
             AND "topic" = ${topic} AND "partition" = ${partition}
           ORDER BY "nextOffset" DESC OFFSET ${CHECKPOINTS_KEPT})`;
     }
-    return { anomalies, deadLetters };
+    const grouped = grouping
+      ? await groupAnomalies(tx, anomalies, { ...grouping, now: new Date() })
+      : { incidentIds: new Set<string>(), executionIds: [] };
+    return { anomalies, deadLetters, ...grouped };
   });
 }
 
-/** Anomalies found by time rather than by an event (silence): no offset moves with them. */
-export async function insertAnomalies(db: Db, anomalies: BatchEffects['anomalies']): Promise<Anomaly[]> {
-  if (anomalies.length === 0) return [];
-  return db.anomaly.createManyAndReturn({ data: anomalies.map((a) => ({ id: newId('Anomaly'), ...a })), skipDuplicates: true });
+/** Anomalies found by time rather than by an event (silence): no offset moves with them; grouped as usual. */
+export async function insertAnomalies(
+  db: Db,
+  anomalies: BatchEffects['anomalies'],
+  grouping: Omit<GroupingContext, 'now'>,
+): Promise<Omit<CommitResult, 'deadLetters'>> {
+  if (anomalies.length === 0) return { anomalies: [], incidentIds: new Set(), executionIds: [] };
+  return db.$transaction(async (tx) => {
+    const inserted = await tx.anomaly.createManyAndReturn({
+      data: anomalies.map((a) => ({ id: newId('Anomaly'), ...a })),
+      skipDuplicates: true,
+    });
+    return { anomalies: inserted, ...(await groupAnomalies(tx, inserted, { ...grouping, now: new Date() })) };
+  });
 }
 
 export interface RestoredPartition {

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   maxInFlightEvents: number;
   /** How often time-driven detectors (FRESHNESS) are asked about silence. */
   tickIntervalMs: number;
+  /** Called after a commit wrote runbook executions (the outbox), to relay them at once. */
+  onExecutionsPlanned: (executionIds: string[]) => void;
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
@@ -33,6 +35,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   catalogRefreshMs: 2_000,
   maxInFlightEvents: 20_000,
   tickIntervalMs: 1_000,
+  onExecutionsPlanned: () => undefined,
 };
 
 export interface Worker {
@@ -117,8 +120,8 @@ export class StreamWorker {
       if (!stream || !pending || !stream.detectors.some((d) => d.kind === 'FRESHNESS')) continue;
       try {
         const found = tickPartition(stream, await pending, now);
-        const inserted = await insertAnomalies(this.services.ports.db, found);
-        await this.announce(stream, { anomalies: inserted, deadLetters: [] });
+        const inserted = await insertAnomalies(this.services.ports.db, found, this.catalog.groupingContext());
+        await this.announce(stream, { ...inserted, deadLetters: [] });
       } catch (error) {
         this.log.warn({ topic, partition, error: (error as Error).message }, 'freshness check failed');
       }
@@ -305,6 +308,7 @@ export class StreamWorker {
           { topic: batch.topic, partition: batch.partition, epoch: state.epoch },
           effects,
           checkpoints,
+          this.catalog.groupingContext(),
         );
       } catch (error) {
         // Detector state ran ahead of what was committed: forget it and restore from PostgreSQL.
@@ -343,7 +347,11 @@ export class StreamWorker {
   /** After commit: live subscribers hear of new anomalies; dead letters are copied to the DLQ topic. */
   private async announce(stream: StreamSpec, committed: Awaited<ReturnType<typeof commitBatch>>): Promise<void> {
     const { pubsub, ports } = this.services;
-    await Promise.all(committed.anomalies.map((a) => pubsub.publish(CHANNELS.anomalies, serializeAnomaly(a))));
+    await Promise.all([
+      ...committed.anomalies.map((a) => pubsub.publish(CHANNELS.anomalies, serializeAnomaly(a))),
+      ...[...committed.incidentIds].map((id) => pubsub.publish(CHANNELS.incidents, { id })),
+    ]);
+    if (committed.executionIds.length > 0) this.options.onExecutionsPlanned(committed.executionIds);
     if (committed.deadLetters.length > 0) {
       await ports.kafka
         .produce(

@@ -1,5 +1,6 @@
 import { GraphQLClient } from 'graphql-request';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import { startWorkflows } from '../../src/workflows/index.ts';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
 import type { Role } from '../../src/generated/prisma/enums.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
@@ -111,11 +112,35 @@ export async function registerLatencyStream(h: Harness, partitions = 1): Promise
 /** A stream worker in this process over the harness's services, limited to some streams and a group of its own. */
 export async function startTestWorker(
   h: Harness,
-  options: { streams: string[]; group: string; maxEventBytes?: number } & Partial<WorkerOptions>,
+  options: {
+    streams: string[];
+    group: string;
+    maxEventBytes?: number;
+    /** Also run the runbook side (outbox relay, step runner, incident sweep) in this process. */
+    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'scaleHookUrl'>>;
+  } & Partial<WorkerOptions>,
 ): Promise<Worker> {
-  const { streams, group, maxEventBytes, ...workerOptions } = options;
+  const { streams, group, maxEventBytes, workflows: workflowConfig, ...workerOptions } = options;
   const base = h.runtime.services.ports.config;
-  const config = { ...base, workerStreams: streams, consumerGroup: group, maxEventBytes: maxEventBytes ?? base.maxEventBytes };
+  const config: Config = {
+    ...base,
+    ...workflowConfig,
+    workerStreams: streams,
+    consumerGroup: group,
+    maxEventBytes: maxEventBytes ?? base.maxEventBytes,
+  };
   const log = h.runtime.services.ports.log.child({ component: 'test-worker' });
-  return startWorker(h.runtime.services, config, log, { catalogRefreshMs: 500, ...workerOptions });
+  const workflows = workflowConfig ? await startWorkflows(h.runtime.services, config, log) : undefined;
+  const worker = await startWorker(h.runtime.services, config, log, {
+    catalogRefreshMs: 500,
+    ...(workflows ? { onExecutionsPlanned: () => workflows.relayNow() } : {}),
+    ...workerOptions,
+  });
+  return {
+    id: worker.id,
+    stop: async () => {
+      await worker.stop();
+      await workflows?.stop();
+    },
+  };
 }

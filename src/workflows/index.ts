@@ -1,0 +1,29 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Services } from '../resolvers/services.ts';
+import { createRunbookQueue } from './queue.ts';
+import { OutboxRelay } from './relay.ts';
+import { RunbookRunner } from './runner.ts';
+
+export interface Workflows {
+  /** Hand new executions to BullMQ now rather than at the relay's next pass. */
+  relayNow(): void;
+  stop(): Promise<void>;
+}
+
+/** The runbook side of a worker process: the outbox relay, the step runner and the incident sweep. */
+export async function startWorkflows(services: Services, config: Config, log: Logger): Promise<Workflows> {
+  const queue = createRunbookQueue(config.redisUrl, config.queuePrefix);
+  const relay = new OutboxRelay(services.ports.db, queue, log.child({ component: 'outbox-relay' }));
+  const runner = new RunbookRunner(services, config, queue, log.child({ component: 'runbook-runner' }));
+  await runner.start();
+  relay.start();
+  return {
+    relayNow: () => relay.poke(),
+    stop: async () => {
+      await relay.stop();
+      await runner.stop();
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Db } from '../db.ts';
+import { jobIds } from './queue.ts';
+
+/**
+ * The outbox relay: executions are rows written in the same transaction as
+ * the incident change that called for them; this hands every QUEUED one not
+ * yet enqueued to BullMQ, with the execution id as job id. A crash before
+ * enqueueing loses nothing (the next pass finds the row); a crash after
+ * enqueueing but before marking doubles nothing (BullMQ refuses a second job
+ * with that id).
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queue: Queue,
+    private readonly log: Logger,
+    private readonly intervalMs = 2000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.poke(), this.intervalMs);
+    this.poke();
+  }
+
+  /** Relay now (called right after a commit that wrote executions). */
+  poke(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.relay()
+      .catch((error: Error) => this.log.warn({ error: error.message }, 'outbox relay pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.poke();
+        }
+      });
+  }
+
+  private async relay(): Promise<void> {
+    for (;;) {
+      const pending = await this.db.runbookExecution.findMany({
+        where: { status: 'QUEUED', enqueuedAt: null },
+        orderBy: { id: 'asc' },
+        take: 100,
+        select: { id: true },
+      });
+      for (const { id } of pending) {
+        await this.queue.add('start', { executionId: id }, { jobId: jobIds.start(id), removeOnComplete: 1000, removeOnFail: 5000 });
+        await this.db.runbookExecution.updateMany({ where: { id, enqueuedAt: null }, data: { enqueuedAt: new Date() } });
+      }
+      if (pending.length < 100) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

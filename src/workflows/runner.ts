@@ -1,0 +1,233 @@
+import { UnrecoverableError, Worker as BullWorker, type Job, type Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { CHANNELS } from '../pubsub/pubsub.ts';
+import type { Services } from '../resolvers/services.ts';
+import { SEVERITIES } from '../resolvers/severity.ts';
+import { ACTIONS } from './actions.ts';
+import { sweepQuietIncidents } from './incident-sweep.ts';
+import { bullConnection, jobIds, RUNBOOK_QUEUE, type RunbookJob } from './queue.ts';
+import { StepFailure } from './step-context.ts';
+
+/**
+ * Runs runbook executions as BullMQ jobs: a `start` job per execution, one
+ * `step` job per step (each with its own retries and exponential backoff),
+ * then an optional delayed `verify` job. Every job is idempotent: BullMQ
+ * delivers at least once, and a worker may die between doing and recording.
+ */
+export class RunbookRunner {
+  private worker: BullWorker | undefined;
+
+  constructor(
+    private readonly services: Services,
+    private readonly config: Config,
+    private readonly queue: Queue,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.worker = new BullWorker(RUNBOOK_QUEUE, (job) => this.process(job as Job), {
+      connection: bullConnection(this.config.redisUrl),
+      prefix: this.config.queuePrefix,
+      concurrency: 8,
+      // A killed worker's job is taken over after this long rather than BullMQ's default 30 s.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 3,
+    });
+    this.worker.on('failed', (job, error) => this.log.debug({ job: job?.id, error: error.message }, 'runbook job attempt failed'));
+    await this.queue.upsertJobScheduler('sweep-incidents', { every: this.config.incidentSweepMs }, { name: 'sweep-incidents', data: {} });
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async process(job: Job): Promise<unknown> {
+    const { name, data } = job as unknown as RunbookJob;
+    switch (name) {
+      case 'start':
+        return this.startExecution(data.executionId);
+      case 'step':
+        return this.runStep(data.executionId, data.index, job.attemptsMade + 1, job.opts.attempts ?? 1);
+      case 'verify':
+        return this.verify(data.executionId);
+      case 'sweep-incidents': {
+        const resolved = await sweepQuietIncidents(this.services.ports.db);
+        for (const id of resolved) await this.services.pubsub.publish(CHANNELS.incidents, { id });
+        return { resolved: resolved.length };
+      }
+    }
+  }
+
+  private async announce(executionId: string, incidentId: string | null): Promise<void> {
+    await this.services.pubsub.publish(CHANNELS.executions, { id: executionId });
+    if (incidentId) await this.services.pubsub.publish(CHANNELS.incidents, { id: incidentId });
+  }
+
+  private async timeline(incidentId: string | null, kind: string, message: string, actor: string): Promise<void> {
+    if (incidentId) await this.services.ports.db.incidentEvent.create({ data: { incidentId, kind, message, actor } });
+  }
+
+  private async enqueueStep(executionId: string, index: number, params: Prisma.JsonValue): Promise<void> {
+    const attempts = Number((params as Record<string, unknown> | null)?.maxAttempts ?? 3);
+    await this.queue.add(
+      'step',
+      { executionId, index },
+      {
+        jobId: jobIds.step(executionId, index),
+        attempts,
+        backoff: { type: 'exponential', delay: this.config.stepBackoffMs },
+        removeOnComplete: 1000,
+        removeOnFail: 5000,
+      },
+    );
+  }
+
+  private async startExecution(executionId: string): Promise<void> {
+    const { db } = this.services.ports;
+    const execution = await db.runbookExecution.findUnique({
+      where: { id: executionId },
+      include: { runbook: true, steps: { orderBy: { index: 'asc' } } },
+    });
+    if (!execution || !['QUEUED', 'RUNNING'].includes(execution.status)) return;
+    const started = await db.runbookExecution.updateMany({ where: { id: executionId, status: 'QUEUED' }, data: { status: 'RUNNING' } });
+    if (started.count === 1) {
+      await this.timeline(execution.incidentId, 'RUNBOOK_STARTED', `runbook "${execution.runbook.name}" started (${executionId})`, 'vigil');
+      await this.announce(executionId, execution.incidentId);
+    }
+    const next = execution.steps.find((s) => s.status !== 'SUCCEEDED');
+    if (next) await this.enqueueStep(executionId, next.index, next.params);
+  }
+
+  private async runStep(executionId: string, index: number, attempt: number, maxAttempts: number): Promise<unknown> {
+    const { db } = this.services.ports;
+    const execution = await db.runbookExecution.findUnique({
+      where: { id: executionId },
+      include: { runbook: true, incident: true, steps: { orderBy: { index: 'asc' } } },
+    });
+    const step = execution?.steps.find((s) => s.index === index);
+    if (!execution || !step) throw new UnrecoverableError(`execution ${executionId} step ${index} does not exist`);
+    const actor = `runbook ${execution.runbook.name}`;
+    if (execution.status === 'CANCELLED' || execution.status === 'FAILED') return { skipped: execution.status };
+    const next = execution.steps.find((s) => s.index === index + 1);
+    if (step.status === 'SUCCEEDED') {
+      // Done before a crash stopped us from going on: go on.
+      if (next) await this.enqueueStep(executionId, next.index, next.params);
+      else await this.finish(execution.id);
+      return step.output;
+    }
+    await db.stepExecution.update({
+      where: { executionId_index: { executionId, index } },
+      data: { status: 'RUNNING', attempts: attempt, startedAt: step.startedAt ?? new Date() },
+    });
+    await this.announce(executionId, null);
+    try {
+      const output = await ACTIONS[step.action]({
+        execution,
+        runbookName: execution.runbook.name,
+        incident: execution.incident,
+        step,
+        params: step.params as Record<string, unknown>,
+        attempt,
+        services: this.services,
+        config: this.config,
+        log: this.log,
+      });
+      await db.stepExecution.update({
+        where: { executionId_index: { executionId, index } },
+        data: { status: 'SUCCEEDED', output: (output ?? null) as Prisma.InputJsonValue, error: null, finishedAt: new Date() },
+      });
+      await this.timeline(execution.incidentId, 'STEP_SUCCEEDED', `step ${index + 1} (${step.action}) succeeded after ${attempt} attempt(s)`, actor);
+      if (next) await this.enqueueStep(executionId, next.index, next.params);
+      else await this.finish(execution.id);
+      await this.announce(executionId, execution.incidentId);
+      return output;
+    } catch (error) {
+      const reason = (error as Error).message;
+      const final = error instanceof StepFailure || attempt >= maxAttempts;
+      await db.stepExecution.update({
+        where: { executionId_index: { executionId, index } },
+        data: { error: reason, ...(final ? { status: 'FAILED', finishedAt: new Date() } : {}) },
+      });
+      if (final) {
+        await db.$transaction([
+          db.runbookExecution.update({ where: { id: executionId }, data: { status: 'FAILED', finishedAt: new Date() } }),
+          db.stepExecution.updateMany({ where: { executionId, status: 'QUEUED' }, data: { status: 'CANCELLED' } }),
+        ]);
+        await this.timeline(
+          execution.incidentId,
+          'STEP_FAILED',
+          `step ${index + 1} (${step.action}) failed after ${attempt} attempt(s): ${reason}; runbook "${execution.runbook.name}" stopped`,
+          actor,
+        );
+        await this.announce(executionId, execution.incidentId);
+        throw new UnrecoverableError(reason);
+      }
+      await this.timeline(
+        execution.incidentId,
+        'STEP_RETRYING',
+        `step ${index + 1} (${step.action}) attempt ${attempt} of ${maxAttempts} failed: ${reason}; retrying`,
+        actor,
+      );
+      await this.announce(executionId, null);
+      throw error;
+    }
+  }
+
+  private async finish(executionId: string): Promise<void> {
+    const { db } = this.services.ports;
+    const done = await db.runbookExecution.updateMany({
+      where: { id: executionId, status: 'RUNNING' },
+      data: { status: 'SUCCEEDED', finishedAt: new Date() },
+    });
+    if (done.count !== 1) return;
+    const execution = await db.runbookExecution.findUniqueOrThrow({ where: { id: executionId }, include: { runbook: true, steps: true } });
+    await this.timeline(execution.incidentId, 'RUNBOOK_SUCCEEDED', `runbook "${execution.runbook.name}" succeeded`, 'vigil');
+    const verifyWithin = Math.max(0, ...execution.steps.map((s) => Number((s.params as Record<string, unknown>).verifyWithinSeconds ?? 0)));
+    if (verifyWithin > 0 && execution.incidentId) {
+      await this.timeline(execution.incidentId, 'VERIFYING', `watching for ${verifyWithin} s whether the remediation helped`, 'vigil');
+      await this.queue.add('verify', { executionId }, { jobId: jobIds.verify(executionId), delay: verifyWithin * 1000, removeOnComplete: 1000 });
+    }
+  }
+
+  /**
+   * Did the remediation help? No new anomaly in the incident's group since it
+   * finished: verified, and the incident resolves. Otherwise the timeline says
+   * so and the incident escalates.
+   */
+  private async verify(executionId: string): Promise<void> {
+    const { db } = this.services.ports;
+    const execution = await db.runbookExecution.findUnique({ where: { id: executionId }, include: { incident: true, runbook: true } });
+    if (!execution?.incident || !execution.finishedAt || execution.verified !== null) return;
+    const incident = execution.incident;
+    const newer = await db.anomaly.count({
+      where: { incident: { groupKey: incident.groupKey }, detectedAt: { gt: execution.finishedAt }, shadow: false },
+    });
+    if (newer === 0) {
+      await db.$transaction([
+        db.runbookExecution.update({ where: { id: executionId }, data: { verified: true } }),
+        db.incident.updateMany({ where: { id: incident.id, status: { not: 'RESOLVED' } }, data: { status: 'RESOLVED', resolvedAt: new Date() } }),
+        db.incidentEvent.create({
+          data: { incidentId: incident.id, kind: 'VERIFIED', message: `no new anomaly after runbook "${execution.runbook.name}": resolved`, actor: 'vigil' },
+        }),
+      ]);
+    } else {
+      const next = SEVERITIES[Math.min(SEVERITIES.indexOf(incident.severity) + 1, SEVERITIES.length - 1)]!;
+      await db.$transaction([
+        db.runbookExecution.update({ where: { id: executionId }, data: { verified: false } }),
+        db.incident.update({ where: { id: incident.id }, data: { severity: next } }),
+        db.incidentEvent.create({
+          data: {
+            incidentId: incident.id,
+            kind: 'NOT_VERIFIED',
+            message: `runbook "${execution.runbook.name}" did not help: ${newer} new anomal${newer === 1 ? 'y' : 'ies'} since it finished; severity ${incident.severity} -> ${next}`,
+            actor: 'vigil',
+          },
+        }),
+      ]);
+    }
+    await this.announce(executionId, incident.id);
+  }
+}
