@@ -109,7 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxEventBytes: integer('VIGIL_MAX_EVENT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     defaultPartitions: integer('VIGIL_DEFAULT_PARTITIONS', 3, 1, 1000),
     consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
-    checkpointEvents: integer('VIGIL_CHECKPOINT_EVENTS', 1000, 1, 10_000_000),
+    checkpointEvents: integer('VIGIL_CHECKPOINT_EVENTS', 100_000, 1, 10_000_000),
     checkpointIntervalMs: integer('VIGIL_CHECKPOINT_INTERVAL_MS', 10_000, 100, 3_600_000),
     queuePrefix: env.VIGIL_QUEUE_PREFIX || `vigil-${databaseName(env.DATABASE_URL || DEFAULT_DATABASE_URL)}`,
     stepBackoffMs: integer('VIGIL_STEP_BACKOFF_MS', 2000, 10, 3_600_000),

@@ -40,6 +40,8 @@ export function createEwma(p: Record<string, unknown>, field: string): DetectorM
         return noBaselineVerdict(field, value, 'first value of the series, no baseline yet');
       }
       const sd = s.weight > 0 ? Math.sqrt(s.variance / s.weight) : 0;
+      // The explanation is formatted later, after the state moved on: capture today's mean.
+      const mean = s.mean;
       const verdict = deviationVerdict({
         field,
         value,
@@ -50,8 +52,8 @@ export function createEwma(p: Record<string, unknown>, field: string): DetectorM
         seen: s.n,
         warmupNeeded: sp.warmup,
         unit: 'sigma',
-        baseline: `the moving average ${fmt(s.mean)}`,
-        detail: `sd ${fmt(sd)}, alpha ${fmt(alpha)}`,
+        baseline: () => `the moving average ${fmt(mean)}`,
+        detail: () => `sd ${fmt(sd)}, alpha ${fmt(alpha)}`,
       });
 
       const diff = value - s.mean;

@@ -53,8 +53,8 @@ export function createMad(p: Record<string, unknown>, field: string): DetectorMo
           seen: s.n,
           warmupNeeded: sp.warmup,
           unit: 'robust sigma',
-          baseline: `the ${m}-event median ${fmt(median)}`,
-          detail: `MAD ${fmt(mad)}`,
+          baseline: () => `the ${m}-event median ${fmt(median)}`,
+          detail: () => `MAD ${fmt(mad)}`,
         });
       }
 

@@ -97,8 +97,8 @@ export function createSeasonal(p: Record<string, unknown>, field: string): Detec
         seen: s.n,
         warmupNeeded,
         unit: 'sigma',
-        baseline: `the seasonal forecast ${fmt(forecast)}`,
-        detail: `slot ${slot + 1} of ${period}, residual sd ${fmt(scale)}`,
+        baseline: () => `the seasonal forecast ${fmt(forecast)}`,
+        detail: () => `slot ${slot + 1} of ${period}, residual sd ${fmt(scale)}`,
       });
 
       const level = alpha * (value - seasonal) + (1 - alpha) * (s.level + s.trend);

@@ -42,35 +42,58 @@ export interface Deviation {
   warmupNeeded: number;
   /** "sigma" or "robust sigma". */
   unit: string;
-  /** E.g. "the 300-event mean 140". */
-  baseline: string;
+  /** E.g. "the 300-event mean 140" (a function: formatted only when an explanation is read). */
+  baseline: () => string;
   /** E.g. "sd 12.6". */
-  detail: string;
+  detail: () => string;
 }
 
-/** The verdict of a value against a baseline and spread: directional score, band at the threshold, explanation. */
+/**
+ * The verdict of a value against a baseline and spread: directional score,
+ * band at the threshold, explanation. The explanation is written only when
+ * read: the worker reads it for anomalies alone, and formatting numbers for
+ * every event was the largest cost of scoring one.
+ */
 export function deviationVerdict(d: Deviation): Verdict {
-  const { value, expected, scale, params } = d;
-  const diff = value - expected;
-  const signed = diff / scale;
-  const raw = params.direction === 'UP' ? signed : params.direction === 'DOWN' ? -signed : Math.abs(signed);
-  const score = capScore(raw);
-  const anomalous = d.ready && score > params.threshold;
-  const half = params.threshold * scale;
-  const lower = params.direction === 'UP' ? null : plainZero(expected - half);
-  const upper = params.direction === 'DOWN' ? null : plainZero(expected + half);
+  return new DeviationVerdict(d);
+}
 
-  let text: string;
-  if (diff === 0) {
-    text = `${d.field} ${fmt(value)} equals ${d.baseline} (${d.detail}; threshold ${fmt(params.threshold)})`;
-  } else {
-    const side = diff > 0 ? 'above' : 'below';
-    text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.baseline} (${d.detail}; threshold ${fmt(params.threshold)})`;
-    if (params.direction === 'UP' && diff < 0) text += '; only rises count';
-    if (params.direction === 'DOWN' && diff > 0) text += '; only falls count';
+class DeviationVerdict implements Verdict {
+  readonly score: number;
+  readonly anomalous: boolean;
+  readonly expected: number | null;
+  readonly lower: number | null;
+  readonly upper: number | null;
+  private readonly signed: number;
+
+  constructor(private readonly d: Deviation) {
+    const { value, expected, scale, params } = d;
+    this.signed = (value - expected) / scale;
+    const raw = params.direction === 'UP' ? this.signed : params.direction === 'DOWN' ? -this.signed : Math.abs(this.signed);
+    this.score = capScore(raw);
+    this.anomalous = d.ready && this.score > params.threshold;
+    const half = params.threshold * scale;
+    this.lower = params.direction === 'UP' ? null : plainZero(expected - half);
+    this.upper = params.direction === 'DOWN' ? null : plainZero(expected + half);
+    this.expected = plainZero(expected);
   }
-  if (!d.ready) text += `; warming up, ${d.seen} of ${d.warmupNeeded} events seen`;
-  return { score, anomalous, expected: plainZero(expected), lower, upper, explanation: text };
+
+  get explanation(): string {
+    const { d, signed } = this;
+    const { value, params } = d;
+    const diff = value - d.expected;
+    let text: string;
+    if (diff === 0) {
+      text = `${d.field} ${fmt(value)} equals ${d.baseline()} (${d.detail()}; threshold ${fmt(params.threshold)})`;
+    } else {
+      const side = diff > 0 ? 'above' : 'below';
+      text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.baseline()} (${d.detail()}; threshold ${fmt(params.threshold)})`;
+      if (params.direction === 'UP' && diff < 0) text += '; only rises count';
+      if (params.direction === 'DOWN' && diff > 0) text += '; only falls count';
+    }
+    if (!d.ready) text += `; warming up, ${d.seen} of ${d.warmupNeeded} events seen`;
+    return text;
+  }
 }
 
 /** The verdict of a value that has no baseline to compare with yet. */

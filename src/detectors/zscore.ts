@@ -76,8 +76,8 @@ export function createZScore(p: Record<string, unknown>, field: string): Detecto
           seen: s.n,
           warmupNeeded: sp.warmup,
           unit: 'sigma',
-          baseline: `the ${m}-event mean ${fmt(mean)}`,
-          detail: `sd ${fmt(sd)}`,
+          baseline: () => `the ${m}-event mean ${fmt(mean)}`,
+          detail: () => `sd ${fmt(sd)}`,
         });
       }
 

@@ -10,6 +10,8 @@ export interface DetectorSpec {
   id: string;
   name: string;
   field: string;
+  /** `field` split on dots, once. */
+  fieldPath: string[];
   version: number;
   kind: DetectorKind;
   params: Record<string, unknown>;
@@ -27,6 +29,8 @@ export interface StreamSpec {
   topic: string;
   keyField: string | null;
   timestampField: string | null;
+  keyPath: string[] | null;
+  timestampPath: string[] | null;
   status: StreamStatus;
   schemaVersion: number;
   validate: Validate;
@@ -84,6 +88,7 @@ export class Catalog {
           id: detector.id,
           name: detector.name,
           field: detector.field,
+          fieldPath: detector.field.split('.'),
           version: current.version,
           kind: current.kind,
           params: current.params as Record<string, unknown>,
@@ -105,6 +110,8 @@ export class Catalog {
         topic: stream.topic,
         keyField: stream.keyField,
         timestampField: stream.timestampField,
+        keyPath: stream.keyField ? stream.keyField.split('.') : null,
+        timestampPath: stream.timestampField ? stream.timestampField.split('.') : null,
         status: stream.status,
         schemaVersion: stream.schemaVersion,
         validate: await this.contracts.validator(stream.id, stream.schemaVersion),

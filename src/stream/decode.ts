@@ -1,9 +1,15 @@
 import type { StreamSpec } from './catalog.ts';
-import { propertyPath } from './event-fields.ts';
+import { readPath } from './event-fields.ts';
 import type { IncomingMessage } from './transport.ts';
 
 /** Dead letters keep at most this much of the raw value. */
 export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+function deadLetterPayload(raw: Buffer): string {
+  return raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD).toString('utf8');
+}
 
 export interface DecodedEvent {
   offset: bigint;
@@ -23,34 +29,33 @@ export type Decoded = { ok: true; event: DecodedEvent } | { ok: false; reason: s
  * dead-letter reason. Pure: the same message and contract give the same answer.
  */
 export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxEventBytes: number): Decoded {
-  const raw = message.value ?? Buffer.alloc(0);
-  const payload = () => raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD).toString('utf8');
+  const raw = message.value ?? EMPTY;
   if (raw.length > maxEventBytes) {
-    return { ok: false, reason: `oversized: ${raw.length} bytes, the limit is ${maxEventBytes}`, payload: payload() };
+    return { ok: false, reason: `oversized: ${raw.length} bytes, the limit is ${maxEventBytes}`, payload: deadLetterPayload(raw) };
   }
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));
   } catch (error) {
-    return { ok: false, reason: `malformed JSON: ${(error as Error).message}`, payload: payload() };
+    return { ok: false, reason: `malformed JSON: ${(error as Error).message}`, payload: deadLetterPayload(raw) };
   }
   const verdict = stream.validate(value);
   if (!verdict.ok) {
-    return { ok: false, reason: `contract violation (schema v${stream.schemaVersion}): ${verdict.reason}`, payload: payload() };
+    return { ok: false, reason: `contract violation (schema v${stream.schemaVersion}): ${verdict.reason}`, payload: deadLetterPayload(raw) };
   }
   const event = value as Record<string, unknown>;
   let eventTime = message.timestamp;
-  if (stream.timestampField) {
-    const stamp = propertyPath(event, stream.timestampField);
+  if (stream.timestampPath) {
+    const stamp = readPath(event, stream.timestampPath);
     if (stamp !== undefined && stamp !== null) {
       const parsed = typeof stamp === 'number' ? stamp : Date.parse(String(stamp));
       if (!Number.isFinite(parsed)) {
-        return { ok: false, reason: `${stream.timestampField} is not a time: ${JSON.stringify(stamp)}`, payload: payload() };
+        return { ok: false, reason: `${stream.timestampField} is not a time: ${JSON.stringify(stamp)}`, payload: deadLetterPayload(raw) };
       }
       eventTime = parsed;
     }
   }
-  const key = stream.keyField ? propertyPath(event, stream.keyField) : undefined;
+  const key = stream.keyPath ? readPath(event, stream.keyPath) : undefined;
   return {
     ok: true,
     event: {

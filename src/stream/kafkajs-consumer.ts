@@ -65,11 +65,7 @@ export class KafkajsConsumer implements EventConsumer {
               key: m.key ? m.key.toString('utf8') : null,
               value: m.value,
               timestamp: Number(m.timestamp),
-              headers: Object.fromEntries(
-                Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
-                  value === undefined ? [] : [[name, Array.isArray(value) ? String(value[0]) : String(value)]],
-                ),
-              ),
+              headers: m.headers ? textHeaders(m.headers) : NO_HEADERS,
             })),
           },
           { heartbeat, isStale },
@@ -95,6 +91,17 @@ export class KafkajsConsumer implements EventConsumer {
     this.consumer = undefined;
     if (consumer) await consumer.disconnect();
   }
+}
+
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+function textHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>): Record<string, string> {
+  const text: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) text[name] = String(Array.isArray(value) ? value[0] : value);
+  }
+  return text;
 }
 
 function groupByTopic(partitions: TopicPartition[]): { topic: string; partitions: number[] }[] {

@@ -1,7 +1,7 @@
 import type { Severity } from '../generated/prisma/enums.ts';
 import type { StreamSpec } from './catalog.ts';
 import { decodeMessage } from './decode.ts';
-import { propertyPath } from './event-fields.ts';
+import { readPath } from './event-fields.ts';
 import { detectorState, seriesSlot, type PartitionState } from './partition-state.ts';
 import type { IncomingMessage } from './transport.ts';
 
@@ -91,7 +91,7 @@ export function processBatch(
       const detectorPartition = detectorState(state, detector, offset);
       if (offset < detectorPartition.nextOffset) continue; // its checkpoint already covers this event
       detectorPartition.nextOffset = offset + 1n;
-      const raw = propertyPath(event.value, detector.field);
+      const raw = readPath(event.value, detector.fieldPath);
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue; // the contract allows a missing or null value
       const slot = seriesSlot(event.seriesKey);
       const seriesState = (detectorPartition.series[slot] ??= detector.model.newState());

@@ -30,7 +30,7 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  checkpointEvents: 1000,
+  checkpointEvents: 100_000,
   checkpointIntervalMs: 10_000,
   catalogRefreshMs: 2_000,
   maxInFlightEvents: 20_000,

@@ -251,13 +251,18 @@ describe('every kind', () => {
   }
 
   /** Feeds values, ticking FRESHNESS-style time-driven kinds between events; events have gaps. */
-  function drive(model: DetectorModel, values: readonly number[], state: unknown, start: number): (Verdict | null)[] {
-    const out: (Verdict | null)[] = [];
+  /** What a reader of a verdict sees, read at once (explanations may be formatted lazily). */
+  function visible(v: Verdict | null) {
+    return v && { score: v.score, anomalous: v.anomalous, expected: v.expected, lower: v.lower, upper: v.upper, explanation: v.explanation };
+  }
+
+  function drive(model: DetectorModel, values: readonly number[], state: unknown, start: number) {
+    const out: ReturnType<typeof visible>[] = [];
     for (let i = 0; i < values.length; i++) {
       const k = start + i;
       const time = T0 + k * MINUTE + (k % 97 === 0 ? 5 * MINUTE : 0);
-      out.push(model.tick(state, time - 1));
-      out.push(model.observe(state, values[i]!, time));
+      out.push(visible(model.tick(state, time - 1)));
+      out.push(visible(model.observe(state, values[i]!, time)));
     }
     return out;
   }
