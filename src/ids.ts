@@ -41,6 +41,8 @@ export function newId(type: NodeTypeName, now?: number): string {
 }
 
 export function nodeTypeOf(id: string): NodeTypeName | undefined {
-  const prefix = id.split('_', 1)[0];
+  const separator = id.indexOf('_');
+  if (separator < 0) return undefined;
+  const prefix = id.slice(0, separator);
   return (Object.keys(ID_PREFIX) as NodeTypeName[]).find((type) => ID_PREFIX[type] === prefix);
 }

@@ -8,7 +8,19 @@ export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 function deadLetterPayload(raw: Buffer): string {
-  return raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD).toString('utf8');
+  return pgText(raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD).toString('utf8'));
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000; a message carrying one must still
+ * become a row, or its partition would retry it forever. It is stored as U+FFFD.
+ */
+export function pgText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+}
+
+function pgTextOrNull(text: string | null): string | null {
+  return text === null ? null : pgText(text);
 }
 
 export interface DecodedEvent {
@@ -37,11 +49,11 @@ export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxE
   try {
     value = JSON.parse(raw.toString('utf8'));
   } catch (error) {
-    return { ok: false, reason: `malformed JSON: ${(error as Error).message}`, payload: deadLetterPayload(raw) };
+    return { ok: false, reason: pgText(`malformed JSON: ${(error as Error).message}`), payload: deadLetterPayload(raw) };
   }
   const verdict = stream.validate(value);
   if (!verdict.ok) {
-    return { ok: false, reason: `contract violation (schema v${stream.schemaVersion}): ${verdict.reason}`, payload: deadLetterPayload(raw) };
+    return { ok: false, reason: pgText(`contract violation (schema v${stream.schemaVersion}): ${verdict.reason}`), payload: deadLetterPayload(raw) };
   }
   const event = value as Record<string, unknown>;
   let eventTime = message.timestamp;
@@ -50,7 +62,7 @@ export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxE
     if (stamp !== undefined && stamp !== null) {
       const parsed = typeof stamp === 'number' ? stamp : Date.parse(String(stamp));
       if (!Number.isFinite(parsed)) {
-        return { ok: false, reason: `${stream.timestampField} is not a time: ${JSON.stringify(stamp)}`, payload: deadLetterPayload(raw) };
+        return { ok: false, reason: pgText(`${stream.timestampField} is not a time: ${JSON.stringify(stamp)}`), payload: deadLetterPayload(raw) };
       }
       eventTime = parsed;
     }
@@ -60,11 +72,11 @@ export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxE
     ok: true,
     event: {
       offset: BigInt(message.offset),
-      key: message.key,
+      key: pgTextOrNull(message.key),
       value: event,
       eventTime,
       kafkaTime: message.timestamp,
-      seriesKey: key === undefined || key === null ? null : String(key),
+      seriesKey: key === undefined || key === null ? null : pgText(String(key)),
       traceparent: message.headers.traceparent ?? null,
     },
   };

@@ -1,6 +1,6 @@
 import type { Severity } from '../generated/prisma/enums.ts';
 import type { StreamSpec } from './catalog.ts';
-import { decodeMessage } from './decode.ts';
+import { decodeMessage, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
 import { detectorState, seriesSlot, type PartitionState } from './partition-state.ts';
 import type { IncomingMessage } from './transport.ts';
@@ -77,7 +77,7 @@ export function processBatch(
           topic: stream.topic,
           partition: state.partition,
           offset,
-          eventKey: message.key,
+          eventKey: message.key === null ? null : pgText(message.key),
           eventTimestamp: new Date(message.timestamp),
           reason: decoded.reason,
           payload: decoded.payload,

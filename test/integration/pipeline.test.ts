@@ -161,4 +161,25 @@ describe('the stream worker', () => {
     );
     expect(deadLetters.edges).toHaveLength(3);
   });
+
+  it('dead-letters binary garbage with NUL bytes, which PostgreSQL text cannot hold, and keeps flowing', async () => {
+    const { stream } = await registerStreamWithDetector(1);
+    await producer.send({
+      topic: stream.topic,
+      messages: [
+        { key: 'bin\u0000key', value: Buffer.from([0x00, 0xff, 0x7b, 0x00]) },
+        { key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 1 }) },
+      ],
+    });
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const offset = (await h.runtime.services.ports.db.consumerOffset.findFirst({ where: { topic: stream.topic } }))?.nextOffset;
+      if (offset === 2n) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const [letter] = await h.runtime.services.ports.db.deadLetter.findMany({ where: { streamId: stream.id } });
+    expect(letter?.reason).toMatch(/^malformed JSON/);
+    expect(letter?.eventKey).toBe('bin\uFFFDkey');
+    expect(letter?.payload).not.toContain('\u0000');
+  });
 });

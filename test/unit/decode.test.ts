@@ -16,18 +16,25 @@ const schema = {
   required: ['latency_ms'],
 };
 
-function streamSpec(overrides: Partial<StreamSpec> = {}): StreamSpec {
+type StreamOverrides = Partial<Omit<StreamSpec, 'keyPath' | 'timestampPath'>>;
+
+/** A stream as the catalog builds it: the key and timestamp paths are the fields split on dots. */
+function streamSpec(overrides: StreamOverrides = {}): StreamSpec {
+  const keyField = overrides.keyField === undefined ? 'host' : overrides.keyField;
+  const timestampField = overrides.timestampField === undefined ? 'at' : overrides.timestampField;
   return {
     id: 'str_TEST',
     name: 'payments',
     topic: 'vigil.payments',
-    keyField: 'host',
-    timestampField: 'at',
     status: 'ACTIVE',
     schemaVersion: 7,
     validate: compileValidator(schema),
     detectors: [],
     ...overrides,
+    keyField,
+    timestampField,
+    keyPath: keyField ? keyField.split('.') : null,
+    timestampPath: timestampField ? timestampField.split('.') : null,
   };
 }
 
@@ -212,5 +219,13 @@ describe('decodeMessage: dead letters', () => {
     expect(result.reason).toMatch(/^contract violation/);
     expect(result.reason).toContain('host');
     expect(result.payload).toBe(raw);
+  });
+});
+
+describe('text PostgreSQL can store', () => {
+  it('replaces U+0000 in dead-letter payloads, reasons and keys', async () => {
+    const { pgText } = await import('../../src/stream/decode.ts');
+    expect(pgText('a\u0000b')).toBe('a\uFFFDb');
+    expect(pgText('plain')).toBe('plain');
   });
 });

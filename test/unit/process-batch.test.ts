@@ -28,6 +28,7 @@ function detector(
     id,
     name: `${kind.toLowerCase()} on ${field}`,
     field,
+    fieldPath: field.split('.'),
     version,
     kind,
     params,
@@ -49,18 +50,25 @@ const schema = {
   },
 };
 
-function streamSpec(detectors: DetectorSpec[], overrides: Partial<StreamSpec> = {}): StreamSpec {
+type StreamOverrides = Partial<Omit<StreamSpec, 'keyPath' | 'timestampPath'>>;
+
+/** A stream as the catalog builds it: the key and timestamp paths are the fields split on dots. */
+function streamSpec(detectors: DetectorSpec[], overrides: StreamOverrides = {}): StreamSpec {
+  const keyField = overrides.keyField === undefined ? 'host' : overrides.keyField;
+  const timestampField = overrides.timestampField === undefined ? 'at' : overrides.timestampField;
   return {
     id: 'str_PAYMENTS',
     name: 'payments',
     topic: 'vigil.payments',
-    keyField: 'host',
-    timestampField: 'at',
     status: 'ACTIVE',
     schemaVersion: 4,
     validate: compileValidator(schema),
     detectors,
     ...overrides,
+    keyField,
+    timestampField,
+    keyPath: keyField ? keyField.split('.') : null,
+    timestampPath: timestampField ? timestampField.split('.') : null,
   };
 }
 
