@@ -110,7 +110,14 @@ export class RunbookRunner {
     const step = execution?.steps.find((s) => s.index === index);
     if (!execution || !step) throw new UnrecoverableError(`execution ${executionId} step ${index} does not exist`);
     const actor = `runbook ${execution.runbook.name}`;
-    if (execution.status === 'CANCELLED' || execution.status === 'FAILED') return { skipped: execution.status };
+    if (execution.status === 'CANCELLED' || execution.status === 'FAILED') {
+      // A step waiting for its retry when the execution stopped ends here, not left RUNNING.
+      await db.stepExecution.updateMany({
+        where: { executionId, index, status: { in: ['RUNNING', 'QUEUED'] } },
+        data: { status: 'CANCELLED', finishedAt: new Date() },
+      });
+      return { skipped: execution.status };
+    }
     const next = execution.steps.find((s) => s.index === index + 1);
     if (step.status === 'SUCCEEDED') {
       // Done before a crash stopped us from going on: go on.
