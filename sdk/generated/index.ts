@@ -59,6 +59,23 @@ export type IncidentFilter = {
   streamId?: string | number | null | undefined;
 };
 
+export type IncidentGrouping =
+  /** One incident per stream and detector. */
+  | 'DETECTOR'
+  /** One incident per stream, detector and series key. */
+  | 'SERIES';
+
+/** How anomalies become incidents; every setting optional (defaults: DETECTOR, 300, 900, 1800). */
+export type IncidentPolicyInput = {
+  /** An anomaly joins the open incident while the gap since the last one is under this. */
+  correlationWindowSeconds?: number | null | undefined;
+  /** A resolved incident with a new anomaly within this is reopened. */
+  flapWindowSeconds?: number | null | undefined;
+  groupBy?: IncidentGrouping | null | undefined;
+  /** An incident with no new anomaly for this long resolves itself. */
+  quietPeriodSeconds?: number | null | undefined;
+};
+
 export type IncidentStatus =
   | 'ACKNOWLEDGED'
   | 'OPEN'
@@ -66,6 +83,7 @@ export type IncidentStatus =
 
 export type RegisterDetectorInput = {
   field: string;
+  incidentPolicy?: IncidentPolicyInput | null | undefined;
   kind: DetectorKind;
   mode?: DetectorMode | null | undefined;
   name: string;
@@ -149,6 +167,8 @@ export type StreamStatus =
   | 'PAUSED';
 
 export type UpdateDetectorInput = {
+  /** Changes grouping only; alone, it makes no new version. */
+  incidentPolicy?: IncidentPolicyInput | null | undefined;
   kind?: DetectorKind | null | undefined;
   mode?: DetectorMode | null | undefined;
   /** Settings to change; the others keep their current values (a new kind starts from that kind's defaults). */
