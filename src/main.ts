@@ -28,6 +28,8 @@ const USAGE = `Usage: vigil <command>
                         create an API key and print its secret (shown once)
   audit verify          check the audit log's hash chain
   print-schema          write schema.graphql from the code-first schema
+  bench nab [--data DIR] [--detector KIND|all] [--params JSON] [--out DIR]
+                        score the detectors on the Numenta Anomaly Benchmark (vigil bench --help)
 
 Configuration comes from the environment: PORT, DATABASE_URL, REDIS_URL,
 KAFKA_BROKERS, VIGIL_ADMIN_KEY, LOG_LEVEL, VIGIL_MAX_EVENT_BYTES (see README).`;
@@ -145,6 +147,8 @@ async function verifyAudit(): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // bench has options of its own, so it parses its arguments itself.
+  if (argv[0] === 'bench') return (await import('./bench/nab/cli.ts')).benchCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

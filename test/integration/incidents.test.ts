@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from '../../src/stream/worker.ts';
 import { uniqueName } from '../support/env.ts';
-import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';
 
 const prefix = uniqueName('inc');
@@ -162,5 +164,63 @@ describe('incident lifecycle', () => {
       { kind: 'ACKNOWLEDGED', message: 'acknowledged: looking' },
       { kind: 'RESOLVED', message: 'resolved: fixed the cache' },
     ]);
+  });
+});
+
+describe('feedback and live updates', () => {
+  it('labels anomalies and reports precision per detector; a VIEWER cannot label', async () => {
+    const { stream, detector } = await setUp();
+    await send(stream.topic, [{ at: 0, value: 1100 }, { at: 1, value: 1200 }, { at: 2, value: 1300 }]);
+    await anomaliesRecorded(stream.id, 3);
+    const ids = (await h.runtime.services.ports.db.anomaly.findMany({ where: { streamId: stream.id }, orderBy: { offset: 'asc' } })).map((a) => a.id);
+    const label = `mutation($id: ID!, $l: AnomalyLabel!) { labelAnomaly(id: $id, label: $l, note: "checked") { label } }`;
+    const [refused] = await graphqlErrors(h.client(h.secrets.VIEWER).request(label, { id: ids[0], l: 'TRUE_POSITIVE' }));
+    expect(refused?.extensions.code).toBe('FORBIDDEN');
+    const operator = h.client(h.secrets.OPERATOR);
+    await operator.request(label, { id: ids[0], l: 'TRUE_POSITIVE' });
+    await operator.request(label, { id: ids[1], l: 'TRUE_POSITIVE' });
+    await operator.request(label, { id: ids[2], l: 'FALSE_POSITIVE' });
+    const { detector: read } = await h.client(h.secrets.VIEWER).request<{ detector: { stats: Record<string, unknown> } }>(
+      `query($id: ID!) { detector(id: $id) { stats { anomalies truePositives falsePositives precision } } }`,
+      { id: detector.id },
+    );
+    expect(read.stats).toEqual({ anomalies: 3, truePositives: 2, falsePositives: 1, precision: 2 / 3 });
+  });
+
+  it('sends incident updates to graphql-ws subscribers, filtered by stream', async () => {
+    const { stream } = await setUp();
+    const other = await setUp();
+    const client = createClient({ url: h.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${h.secrets.VIEWER}` } });
+    try {
+      const seen: { id: string; status: string; anomalyCount: number; stream: { id: string } }[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`updates seen: ${JSON.stringify(seen)}`)), 30_000);
+        client.subscribe(
+          { query: `subscription($f: IncidentFilter) { incidentUpdates(filter: $f) { id status anomalyCount stream { id } } }`, variables: { f: { streamId: stream.id } } },
+          {
+            next: (message) => {
+              const update = (message.data as { incidentUpdates: (typeof seen)[number] }).incidentUpdates;
+              seen.push(update);
+              if (update.anomalyCount >= 2) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+            error: reject,
+            complete: () => undefined,
+          },
+        );
+      });
+      await waitFor(async () => (await h.runtime.services.ports.redis.pubsub('NUMSUB', 'vigil:incidents'))[1] !== 0, 10_000, () => 'no subscriber');
+      await send(other.stream.topic, [{ at: 0, value: 5000 }]);
+      await send(stream.topic, [{ at: 0, value: 5000 }]);
+      await anomaliesRecorded(stream.id, 1);
+      await send(stream.topic, [{ at: 1, value: 5000 }]);
+      await done;
+      expect(seen.every((u) => u.stream.id === stream.id)).toBe(true);
+      expect(seen.at(-1)).toMatchObject({ status: 'OPEN', anomalyCount: 2 });
+    } finally {
+      await client.dispose();
+    }
   });
 });
