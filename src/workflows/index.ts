@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Services } from '../resolvers/services.ts';
+import { streamNameFilter } from '../stream/catalog.ts';
 import { createRunbookQueue } from './queue.ts';
 import { OutboxRelay } from './relay.ts';
 import { RunbookRunner } from './runner.ts';
@@ -14,7 +15,7 @@ export interface Workflows {
 /** The runbook side of a worker process: the outbox relay, the step runner and the incident sweep. */
 export async function startWorkflows(services: Services, config: Config, log: Logger): Promise<Workflows> {
   const queue = createRunbookQueue(config.redisUrl, config.queuePrefix);
-  const relay = new OutboxRelay(services.ports.db, queue, log.child({ component: 'outbox-relay' }));
+  const relay = new OutboxRelay(services.ports.db, queue, log.child({ component: 'outbox-relay' }), streamNameFilter(config.workerStreams));
   const runner = new RunbookRunner(services, config, queue, log.child({ component: 'runbook-runner' }));
   await runner.start();
   relay.start();

@@ -20,6 +20,8 @@ export class OutboxRelay {
     private readonly db: Db,
     private readonly queue: Queue,
     private readonly log: Logger,
+    /** A worker limited to some streams (VIGIL_WORKER_STREAMS) relays only their runbooks' executions. */
+    private readonly acceptsStream: (streamName: string) => boolean = () => true,
     private readonly intervalMs = 2000,
   ) {}
 
@@ -46,14 +48,21 @@ export class OutboxRelay {
   }
 
   private async relay(): Promise<void> {
+    let afterId: string | undefined;
     for (;;) {
       const pending = await this.db.runbookExecution.findMany({
-        where: { status: 'QUEUED', enqueuedAt: null },
+        where: { status: 'QUEUED', enqueuedAt: null, ...(afterId ? { id: { gt: afterId } } : {}) },
         orderBy: { id: 'asc' },
         take: 100,
-        select: { id: true },
+        select: {
+          id: true,
+          runbook: { select: { triggerStream: { select: { name: true } }, triggerDetector: { select: { stream: { select: { name: true } } } } } },
+        },
       });
-      for (const { id } of pending) {
+      afterId = pending.at(-1)?.id;
+      for (const { id, runbook } of pending) {
+        const streamName = runbook.triggerStream?.name ?? runbook.triggerDetector?.stream.name;
+        if (streamName !== undefined && !this.acceptsStream(streamName)) continue;
         await this.queue.add('start', { executionId: id }, { jobId: jobIds.start(id), removeOnComplete: 1000, removeOnFail: 5000 });
         await this.db.runbookExecution.updateMany({ where: { id, enqueuedAt: null }, data: { enqueuedAt: new Date() } });
       }

@@ -117,13 +117,15 @@ export async function startTestWorker(
     group: string;
     maxEventBytes?: number;
     /** Also run the runbook side (outbox relay, step runner, incident sweep) in this process. */
-    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'scaleHookUrl'>>;
+    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'scaleHookUrl' | 'queuePrefix'>>;
   } & Partial<WorkerOptions>,
 ): Promise<Worker> {
   const { streams, group, maxEventBytes, workflows: workflowConfig, ...workerOptions } = options;
   const base = h.runtime.services.ports.config;
   const config: Config = {
     ...base,
+    // Each test worker runs its own streams' runbooks on a queue of its own: test files run side by side.
+    queuePrefix: `${base.queuePrefix}-${group}`,
     ...workflowConfig,
     workerStreams: streams,
     consumerGroup: group,

@@ -50,9 +50,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs` with `describe()`. */
+/** Polls `check` until it returns a value other than undefined/null/false, or fails after `timeoutMs` with `describe()`. */
 export async function waitFor<T>(
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T | undefined | null | false>,
   timeoutMs: number,
   describe: () => string,
   intervalMs = 100,
@@ -60,7 +60,7 @@ export async function waitFor<T>(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined && value !== false) return value as T;
+    if (value !== undefined && value !== null && value !== false) return value as T;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -201,7 +201,7 @@ export interface CorpusScore {
 
 /** 100 (raw - nullRaw) / (perfectRaw - nullRaw) for a corpus of `windows` windows (rule 8); NaN without windows. */
 export function normalise(raw: number, windows: number, weights: CostWeights): number {
-  const nullRaw = -windows * weights.fn;
+  const nullRaw = 0 - windows * weights.fn;
   const perfectRaw = windows * weights.tp;
   return perfectRaw === nullRaw ? Number.NaN : (100 * (raw - nullRaw)) / (perfectRaw - nullRaw);
 }
@@ -231,7 +231,7 @@ export function summarise(profile: Profile, threshold: number, files: FileScore[
     profile: profile.name,
     threshold,
     raw,
-    nullRaw: -windows * w.fn,
+    nullRaw: 0 - windows * w.fn,
     perfectRaw: windows * w.tp,
     normalised: normalise(raw, windows, w),
     windows,
@@ -317,7 +317,7 @@ export function sweepThresholds(rows: SweepRows, profiles: readonly Profile[]): 
   const tp = profiles.map((p) => p.weights.tp);
   const fp = profiles.map((p) => p.weights.fp);
   const fn = profiles.map((p) => p.weights.fn);
-  const sum = profiles.map((p) => -rows.windows * p.weights.fn);
+  const sum = profiles.map((p) => 0 - rows.windows * p.weights.fn);
   const best = [...sum];
   const bestT = profiles.map(() => Number.POSITIVE_INFINITY);
   const bestInWindow = new Float64Array(rows.windows).fill(Number.NEGATIVE_INFINITY);
