@@ -37,6 +37,8 @@ export interface Config {
   scaleHookUrl: string | undefined;
   /** How often incidents are checked for a quiet period (auto-resolve). */
   incidentSweepMs: number;
+  /** How often rows past their stream's retentionDays are deleted. */
+  retentionSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     stepBackoffMs: integer('VIGIL_STEP_BACKOFF_MS', 2000, 10, 3_600_000),
     scaleHookUrl: env.VIGIL_SCALE_HOOK_URL ? url('VIGIL_SCALE_HOOK_URL', '', ['http:', 'https:']) : undefined,
     incidentSweepMs: integer('VIGIL_INCIDENT_SWEEP_MS', 10_000, 100, 3_600_000),
+    retentionSweepMs: integer('VIGIL_RETENTION_SWEEP_MS', 3_600_000, 1_000, 86_400_000),
     sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS

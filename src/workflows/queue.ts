@@ -8,7 +8,8 @@ export type RunbookJob =
   | { name: 'start'; data: { executionId: string } }
   | { name: 'step'; data: { executionId: string; index: number } }
   | { name: 'verify'; data: { executionId: string } }
-  | { name: 'sweep-incidents'; data: Record<string, never> };
+  | { name: 'sweep-incidents'; data: Record<string, never> }
+  | { name: 'retention'; data: Record<string, never> };
 
 /** BullMQ needs connections that retry forever (maxRetriesPerRequest: null); they are its own. */
 export function bullConnection(redisUrl: string): Redis {

@@ -7,6 +7,7 @@ import type { Services } from '../resolvers/services.ts';
 import { SEVERITIES } from '../resolvers/severity.ts';
 import { ACTIONS } from './actions.ts';
 import { sweepQuietIncidents } from './incident-sweep.ts';
+import { applyRetention } from './retention.ts';
 import { bullConnection, jobIds, RUNBOOK_QUEUE, type RunbookJob } from './queue.ts';
 import { StepFailure } from './step-context.ts';
 
@@ -38,6 +39,7 @@ export class RunbookRunner {
     });
     this.worker.on('failed', (job, error) => this.log.debug({ job: job?.id, error: error.message }, 'runbook job attempt failed'));
     await this.queue.upsertJobScheduler('sweep-incidents', { every: this.config.incidentSweepMs }, { name: 'sweep-incidents', data: {} });
+    await this.queue.upsertJobScheduler('retention', { every: this.config.retentionSweepMs }, { name: 'retention', data: {} });
   }
 
   async stop(): Promise<void> {
@@ -53,6 +55,11 @@ export class RunbookRunner {
         return this.runStep(data.executionId, data.index, job.attemptsMade + 1, job.opts.attempts ?? 1);
       case 'verify':
         return this.verify(data.executionId);
+      case 'retention': {
+        const deleted = await applyRetention(this.services.ports.db, new Date());
+        if (deleted.anomalies + deleted.deadLetters + deleted.incidents > 0) this.log.info(deleted, 'retention deleted old rows');
+        return deleted;
+      }
       case 'sweep-incidents': {
         const resolved = await sweepQuietIncidents(this.services.ports.db);
         for (const id of resolved) await this.services.pubsub.publish(CHANNELS.incidents, { id });

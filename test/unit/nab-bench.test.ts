@@ -188,7 +188,7 @@ describe('NAB bench command', () => {
       );
       const run = runDetector('ZSCORE', {}, c.files, c.profiles);
       expect(rescored.map((r) => r.normalised)).toEqual(run.results.map((r) => r.normalised));
-      // The spikes open both windows at their first rows... after the window starts (250 vs 240): found, and scored well.
+      // The spikes (rows 250-254, inside the windows 240-269) are found in both files with windows.
       expect(run.results[0]?.detected).toBe(2);
       expect(run.results[0]?.normalised).toBeGreaterThan(50);
     });
