@@ -7,11 +7,22 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     // Socket-heavy tests (Kafka, graphql-ws) are steadier in child processes than in worker threads.
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 180_000,
-    globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      // Pure code: no services, so running a unit file never touches the shared test database.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'services',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          // Starts the broker if needed and recreates the test database once per run.
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../db.ts';
 import type { Stream } from '../generated/prisma/client.ts';
+import type { StreamStats } from '../stream/stream-stats.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
 
 export type HealthStatus = 'OK' | 'DEGRADED' | 'DOWN';
@@ -43,6 +44,7 @@ export interface HealthPorts {
   redis: Redis;
   kafka: TopicAdmin & { ping(): Promise<void> };
   consumerGroup: string;
+  stats: StreamStats;
 }
 
 export class HealthService {
@@ -98,10 +100,11 @@ export class HealthService {
   }
 
   async stream(stream: Stream): Promise<StreamHealth> {
-    const [ends, committed, deadLetters] = await Promise.all([
+    const [ends, committed, deadLetters, rates] = await Promise.all([
       this.ports.kafka.endOffsets(stream.topic).catch(() => new Map<number, bigint>()),
       this.ports.db.consumerOffset.findMany({ where: { groupId: this.ports.consumerGroup, topic: stream.topic } }),
       this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
+      this.ports.stats.rates(stream.id),
     ]);
     const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
     let lag = 0n;
@@ -112,12 +115,11 @@ export class HealthService {
     return {
       stream,
       ingestionLag: Number(lag),
-      // Rates and freshness come from the workers' metrics, which the stream worker publishes.
-      eventsPerSecond: 0,
-      errorRate: 0,
+      eventsPerSecond: rates.eventsPerSecond,
+      errorRate: rates.errorRate,
       deadLetters,
-      lastEventAt: null,
-      freshnessSeconds: null,
+      lastEventAt: rates.lastEventAt,
+      freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
     };
   }
 }

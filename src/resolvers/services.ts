@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import { ContractCache } from '../stream/contracts.ts';
+import { StreamStats } from '../stream/stream-stats.ts';
 import type { EventTransport } from '../stream/transport.ts';
 import { AnomalyService } from './anomalies.ts';
 import { ApiKeyService } from './api-keys.ts';
@@ -34,6 +35,7 @@ export function createServices(ports: Ports) {
   const { config, db, redis, kafka, pubsub } = ports;
   const contracts = new ContractCache(db);
   const registry = new RegistryVersion(redis);
+  const stats = new StreamStats(redis);
   return {
     registry,
     ports,
@@ -50,7 +52,8 @@ export function createServices(ports: Ports) {
     deadLetters: new DeadLetterService(db, contracts, kafka),
     events: new EventService(db, contracts, kafka, config.maxEventBytes),
     replay: new ReplayService(db, kafka, pubsub, config.consumerGroup),
-    health: new HealthService({ db, redis, kafka, consumerGroup: config.consumerGroup }),
+    stats,
+    health: new HealthService({ db, redis, kafka, consumerGroup: config.consumerGroup, stats }),
     contracts,
   };
 }

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   maxInFlightEvents: number;
   /** How often time-driven detectors (FRESHNESS) are asked about silence. */
   tickIntervalMs: number;
+  /** How often per-stream counts go to Redis for StreamHealth. */
+  statsIntervalMs: number;
   /** Called after a commit wrote runbook executions (the outbox), to relay them at once. */
   onExecutionsPlanned: (executionIds: string[]) => void;
 }
@@ -35,6 +37,7 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   catalogRefreshMs: 2_000,
   maxInFlightEvents: 20_000,
   tickIntervalMs: 1_000,
+  statsIntervalMs: 2_000,
   onExecutionsPlanned: () => undefined,
 };
 
@@ -107,8 +110,19 @@ export class StreamWorker {
       }, this.options.catalogRefreshMs),
     );
     this.timers.push(setInterval(() => void this.tick(), this.options.tickIntervalMs));
+    this.timers.push(setInterval(() => void this.flushStats(), this.options.statsIntervalMs));
     void this.listenForControl();
     this.log.info({ worker: this.id, topics: this.topics }, 'worker started');
+  }
+
+  /** Shares this worker's per-stream counts (for StreamHealth) and tells streamHealth subscribers. */
+  private async flushStats(): Promise<void> {
+    try {
+      const streams = await this.services.stats.flush();
+      await Promise.all(streams.map((streamId) => this.services.pubsub.publish(CHANNELS.streamHealth, { streamId })));
+    } catch (error) {
+      this.log.warn({ error: (error as Error).message }, 'stream stats flush failed');
+    }
   }
 
   /** Silence is found by the clock, not by an event: FRESHNESS detectors of owned partitions are asked each tick. */
@@ -149,6 +163,7 @@ export class StreamWorker {
     this.stopped = true;
     this.control.abort();
     for (const timer of this.timers) clearInterval(timer);
+    await this.flushStats();
     await this.reconciling.catch(() => undefined);
     await this.consumer?.stop();
     this.consumer = undefined;
@@ -320,6 +335,11 @@ export class StreamWorker {
         throw error;
       }
       state.position = effects.nextOffset;
+      this.services.stats.record(stream.id, {
+        events: effects.validEvents + effects.deadLetters.length,
+        deadLetters: effects.deadLetters.length,
+        lastEventAt: batch.messages.reduce((max, m) => Math.max(max, m.timestamp), 0),
+      });
       if (effects.nextOffset > state.committedOffset) state.committedOffset = effects.nextOffset;
       if (checkpointDue) {
         state.eventsSinceCheckpoint = 0;
