@@ -57,6 +57,15 @@ function policyColumns(input: IncidentPolicyInput | null | undefined, current: I
   return policy;
 }
 
+function policyData(policy: IncidentPolicy) {
+  return {
+    incidentGroupBy: policy.groupBy,
+    correlationWindowSeconds: policy.correlationWindowSeconds,
+    flapWindowSeconds: policy.flapWindowSeconds,
+    quietPeriodSeconds: policy.quietPeriodSeconds,
+  };
+}
+
 export function incidentPolicyOf(detector: Detector): IncidentPolicy {
   return {
     groupBy: detector.incidentGroupBy === 'SERIES' ? 'SERIES' : 'DETECTOR',
@@ -119,10 +128,7 @@ export class DetectorService {
           name: input.name,
           field: input.field,
           currentVersion: 1,
-          incidentGroupBy: policy.groupBy,
-          correlationWindowSeconds: policy.correlationWindowSeconds,
-          flapWindowSeconds: policy.flapWindowSeconds,
-          quietPeriodSeconds: policy.quietPeriodSeconds,
+          ...policyData(policy),
           versions: { create: { version: 1, kind, params: params as object, mode, severity, createdBy: actor } },
         },
       });
@@ -141,30 +147,13 @@ export class DetectorService {
       throw new BadUserInputError('input', 'give at least one of kind, params, mode, severity, incidentPolicy');
     }
     if (input.incidentPolicy != null) {
+      // Grouping is not part of what detects: it changes without a new version (and without a new baseline).
       const policy = policyColumns(input.incidentPolicy, incidentPolicyOf(detector), 'input.incidentPolicy');
+      const updated = await this.db.detector.update({ where: { id }, data: policyData(policy) });
       if (!settingsChange) {
-        // Grouping is not part of what detects: it changes without a new version (and without a new baseline).
-        const updated = await this.db.detector.update({
-          where: { id },
-          data: {
-            incidentGroupBy: policy.groupBy,
-            correlationWindowSeconds: policy.correlationWindowSeconds,
-            flapWindowSeconds: policy.flapWindowSeconds,
-            quietPeriodSeconds: policy.quietPeriodSeconds,
-          },
-        });
         await this.registry.bump();
         return updated;
       }
-      await this.db.detector.update({
-        where: { id },
-        data: {
-          incidentGroupBy: policy.groupBy,
-          correlationWindowSeconds: policy.correlationWindowSeconds,
-          flapWindowSeconds: policy.flapWindowSeconds,
-          quietPeriodSeconds: policy.quietPeriodSeconds,
-        },
-      });
     }
     const current = await this.currentVersion(detector);
     const kind = input.kind == null ? current.kind : assertEnum(DetectorKind, input.kind, 'input.kind');

@@ -1,8 +1,9 @@
 import type { Severity } from '../generated/prisma/enums.ts';
-import type { StreamSpec } from './catalog.ts';
+import type { DetectorSpec, StreamSpec } from './catalog.ts';
+import type { Verdict } from '../detectors/detector.ts';
 import { decodeMessage, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
-import { detectorState, seriesSlot, type PartitionState } from './partition-state.ts';
+import { detectorState, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
 import type { IncomingMessage } from './transport.ts';
 
 export interface NewAnomaly {
@@ -98,42 +99,20 @@ export function processBatch(
       const timeDriven = detector.kind === 'FRESHNESS';
       // Silence is about arrival: a time-driven detector reads the Kafka timestamp, not the event's own time.
       const verdict = detector.model.observe(seriesState, raw, timeDriven ? event.kafkaTime : event.eventTime);
-      if (timeDriven) {
-        state.lastEvents.set(`${detector.stateKey}|${slot}`, {
-          offset,
-          key: event.key,
-          seriesKey: event.seriesKey,
-          value: raw,
-          eventTime: event.eventTime,
-          kafkaTime: event.kafkaTime,
-          schemaVersion: stream.schemaVersion,
-          traceparent: event.traceparent,
-        });
-      }
-      if (!verdict.anomalous || replaying) continue;
-      effects.anomalies.push({
-        streamId: stream.id,
-        detectorId: detector.id,
-        detectorVersion: detector.version,
-        seriesKey: event.seriesKey,
-        field: detector.field,
-        value: raw,
-        score: verdict.score,
-        expected: verdict.expected,
-        lower: verdict.lower,
-        upper: verdict.upper,
-        severity: detector.severity,
-        shadow: detector.mode === 'SHADOW',
-        eventTime: new Date(event.eventTime),
-        explanation: verdict.explanation,
-        topic: stream.topic,
-        partition: state.partition,
+      const recordAnomaly = verdict.anomalous && !replaying;
+      if (!timeDriven && !recordAnomaly) continue; // the common case: nothing to keep
+      const source: LastEvent = {
         offset,
-        eventKey: event.key,
-        eventTimestamp: new Date(event.kafkaTime),
+        key: event.key,
+        seriesKey: event.seriesKey,
+        value: raw,
+        eventTime: event.eventTime,
+        kafkaTime: event.kafkaTime,
         schemaVersion: stream.schemaVersion,
         traceparent: event.traceparent,
-      });
+      };
+      if (timeDriven) state.lastEvents.set(`${detector.stateKey}|${slot}`, source);
+      if (recordAnomaly) effects.anomalies.push(anomalyOf(stream, detector, state.partition, source, verdict));
     }
   }
   return effects;
@@ -156,30 +135,35 @@ export function tickPartition(stream: StreamSpec, state: PartitionState, now: nu
       if (!last) continue;
       const verdict = detector.model.tick(seriesState, now);
       if (!verdict?.anomalous) continue;
-      anomalies.push({
-        streamId: stream.id,
-        detectorId: detector.id,
-        detectorVersion: detector.version,
-        seriesKey: last.seriesKey,
-        field: detector.field,
-        value: last.value,
-        score: verdict.score,
-        expected: verdict.expected,
-        lower: verdict.lower,
-        upper: verdict.upper,
-        severity: detector.severity,
-        shadow: detector.mode === 'SHADOW',
-        eventTime: new Date(last.eventTime),
-        explanation: verdict.explanation,
-        topic: stream.topic,
-        partition: state.partition,
-        offset: last.offset,
-        eventKey: last.key,
-        eventTimestamp: new Date(last.kafkaTime),
-        schemaVersion: last.schemaVersion,
-        traceparent: last.traceparent,
-      });
+      anomalies.push(anomalyOf(stream, detector, state.partition, last, verdict));
     }
   }
   return anomalies;
+}
+
+/** An anomaly with its lineage: the event behind it and the detector version that judged it. */
+function anomalyOf(stream: StreamSpec, detector: DetectorSpec, partition: number, source: LastEvent, verdict: Verdict): NewAnomaly {
+  return {
+    streamId: stream.id,
+    detectorId: detector.id,
+    detectorVersion: detector.version,
+    seriesKey: source.seriesKey,
+    field: detector.field,
+    value: source.value,
+    score: verdict.score,
+    expected: verdict.expected,
+    lower: verdict.lower,
+    upper: verdict.upper,
+    severity: detector.severity,
+    shadow: detector.mode === 'SHADOW',
+    eventTime: new Date(source.eventTime),
+    explanation: verdict.explanation,
+    topic: stream.topic,
+    partition,
+    offset: source.offset,
+    eventKey: source.key,
+    eventTimestamp: new Date(source.kafkaTime),
+    schemaVersion: source.schemaVersion,
+    traceparent: source.traceparent,
+  };
 }

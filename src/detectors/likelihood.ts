@@ -1,0 +1,253 @@
+import type { DetectorModel, Verdict } from './detector.ts';
+import { capScore, fmt, isUsableValue, plainZero } from './format.ts';
+import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
+import { ignoredVerdict } from './stats.ts';
+import { surprise } from './tail.ts';
+
+/**
+ * LIKELIHOOD: how unlikely the recent behaviour of a series is, given its
+ * own history, in the spirit of Numenta's anomaly likelihood. Per event, O(1)
+ * time and a fixed amount of state per series:
+ *
+ * 1. Raw deviation scores on several time scales, each a fraction of the
+ *    series' range (the given inputMin..inputMax, else the range seen so
+ *    far), clipped to [0, 1]:
+ *      step  |x - previous value|           (spikes, sudden jumps)
+ *      fast  |x - fast moving average|      (short bursts)
+ *      slow  |x - slow moving average|      (level shifts, drift)
+ *      vol   |step - its slow average|      (changes in volatility)
+ * 2. Likelihood: for each scale, the mean of its last `averaging` raw
+ *    scores is compared with the long-run mean and spread of that average
+ *    (exponentially weighted over about `memory` events, spread floored at
+ *    `minSpread`); the score is the surprise -log10 P(Z > z) of the largest
+ *    scale (5 = one chance in 100,000).
+ * 3. Novelty: a value beyond the range seen so far by more than `novelty`
+ *    times the range scores at least the threshold, more the further out.
+ * 4. Quiet: after an alert the detector stays silent (score 0) for `quiet`
+ *    events; it keeps learning meanwhile.
+ */
+
+export interface LikelihoodState {
+  /** Events seen. */
+  n: number;
+  /** Smallest and largest value seen (0 before the first). */
+  lo: number;
+  hi: number;
+  /** Previous value, fast and slow moving averages of the value, slow average of |step|. */
+  prev: number;
+  fast: number;
+  slow: number;
+  stepMean: number;
+  /** The last `averaging` raw scores of each scale, scale-major, as a ring. */
+  ring: number[];
+  /** Next ring slot. */
+  head: number;
+  /** Per scale: long-run mean and variance of the averaged raw score. */
+  mean: number[];
+  variance: number[];
+  /** Weight the long-run statistics have gathered (0 to 1). */
+  weight: number;
+  /** Events of silence left after an alert. */
+  quiet: number;
+}
+
+export interface LikelihoodParams {
+  threshold: number;
+  warmup: number;
+  inputMin: number | null;
+  inputMax: number | null;
+  averaging: number;
+  memory: number;
+  minSpread: number;
+  novelty: number;
+  quiet: number;
+  fastAlpha: number;
+  slowAlpha: number;
+}
+
+export const LIKELIHOOD_SCALES = ['step', 'fast', 'slow', 'vol'] as const;
+const SCALES = LIKELIHOOD_SCALES.length;
+
+export function likelihoodParams(p: Record<string, unknown>): LikelihoodParams {
+  return {
+    threshold: p.threshold as number,
+    warmup: p.warmup as number,
+    inputMin: (p.inputMin ?? null) as number | null,
+    inputMax: (p.inputMax ?? null) as number | null,
+    averaging: p.averaging as number,
+    memory: p.memory as number,
+    minSpread: p.minSpread as number,
+    novelty: p.novelty as number,
+    quiet: p.quiet as number,
+    fastAlpha: p.fastAlpha as number,
+    slowAlpha: p.slowAlpha as number,
+  };
+}
+
+export function createLikelihood(p: Record<string, unknown>, field: string): DetectorModel<LikelihoodState> {
+  const lp = likelihoodParams(p);
+  const { threshold, warmup, averaging, minSpread, novelty, quiet, fastAlpha, slowAlpha } = lp;
+  const longAlpha = 2 / (lp.memory + 1);
+  const givenRange = lp.inputMin !== null && lp.inputMax !== null && lp.inputMax > lp.inputMin ? lp.inputMax - lp.inputMin : null;
+  const minVar = minSpread * minSpread;
+  const raw = new Float64Array(SCALES);
+  const mask = (p.mask as number[] | undefined) ?? [1, 1, 1, 1];
+
+  const newState = (): LikelihoodState => ({
+    n: 0,
+    lo: 0,
+    hi: 0,
+    prev: 0,
+    fast: 0,
+    slow: 0,
+    stepMean: 0,
+    ring: new Array<number>(SCALES * averaging).fill(0),
+    head: 0,
+    mean: new Array<number>(SCALES).fill(0),
+    variance: new Array<number>(SCALES).fill(0),
+    weight: 0,
+    quiet: 0,
+  });
+
+  return {
+    kind: 'LIKELIHOOD',
+    newState,
+    ready: (s) => s.n >= warmup,
+    tick: () => null,
+
+    observe(s, input): Verdict {
+      if (!isUsableValue(input)) return ignoredVerdict(field, input);
+      const x = input + 0;
+      if (s.n === 0) {
+        s.n = 1;
+        s.lo = x;
+        s.hi = x;
+        s.prev = x;
+        s.fast = x;
+        s.slow = x;
+        return quietVerdict(field, x, null, 'first value of the series, no baseline yet');
+      }
+      const ready = s.n >= warmup;
+      const seenRange = s.hi - s.lo;
+      const range = Math.max(givenRange ?? seenRange, 1e-9, 1e-9 * Math.abs(x));
+
+      // 1. Raw scores on each scale.
+      const step = Math.abs(x - s.prev);
+      raw[0] = step / range;
+      raw[1] = Math.abs(x - s.fast) / range;
+      raw[2] = Math.abs(x - s.slow) / range;
+      raw[3] = Math.abs(step - s.stepMean) / range;
+
+      // 2. Likelihood of each scale's short average against its long-run distribution.
+      const slot = s.head;
+      s.head = slot + 1 === averaging ? 0 : slot + 1;
+      const filled = Math.min(s.n, averaging);
+      let best = 0;
+      let bestScale = 0;
+      let bestZ = 0;
+      const w = s.weight;
+      for (let c = 0; c < SCALES; c++) {
+        const r = Math.min(1, raw[c] as number);
+        const base = c * averaging;
+        s.ring[base + slot] = r;
+        let sum = 0;
+        for (let k = 0; k < filled; k++) sum += s.ring[base + ((slot - k + averaging) % averaging)] as number;
+        const avg = sum / filled;
+        const m = s.mean[c] as number;
+        const v = w > 0 ? (s.variance[c] as number) / w : 0;
+        const sd = Math.sqrt(Math.max(v, minVar));
+        const z = (avg - m) / sd;
+        const sc = (mask[c] as number) * surprise(z);
+        if (sc > best) {
+          best = sc;
+          bestScale = c;
+          bestZ = z;
+        }
+        // Long-run statistics (incremental EWMA, started at the first average).
+        if (s.n === 1) {
+          s.mean[c] = avg;
+        } else {
+          const diff = avg - m;
+          const incr = longAlpha * diff;
+          s.mean[c] = m + incr;
+          s.variance[c] = (1 - longAlpha) * ((s.variance[c] as number) + diff * incr);
+        }
+      }
+      if (s.n > 1) s.weight = (1 - longAlpha) * w + longAlpha;
+
+      // 3. Novelty: beyond the range seen so far.
+      const margin = novelty * range;
+      const excess = x > s.hi + margin ? x - s.hi - margin : x < s.lo - margin ? s.lo - margin - x : 0;
+      const beyond = seenRange > 0 && excess > 0;
+      let score = best;
+      if (beyond) score = Math.max(score, threshold * (1 + excess / range));
+
+      // Learn the value.
+      if (x < s.lo) s.lo = x;
+      if (x > s.hi) s.hi = x;
+      s.stepMean += slowAlpha * (step - s.stepMean);
+      s.fast += fastAlpha * (x - s.fast);
+      s.slow += slowAlpha * (x - s.slow);
+      s.prev = x;
+      s.n += 1;
+
+      // 4. Quiet after an alert.
+      score = capScore(score);
+      if (!ready) return quietVerdict(field, x, s.slow, `warming up, ${s.n - 1} of ${warmup} events seen`, score);
+      if (s.quiet > 0) {
+        s.quiet -= 1;
+        return quietVerdict(field, x, s.slow, `quiet after an alert, ${s.quiet} more events`);
+      }
+      const anomalous = score >= threshold;
+      if (anomalous) s.quiet = quiet;
+      const why = beyond
+        ? `${fmt(x)} is outside the range seen so far (${fmt(s.lo)} to ${fmt(s.hi)}) by ${fmt((excess / range) * 100, 3)}% of the range beyond the ${fmt(novelty * 100, 3)}% margin`
+        : `the last ${filled}-event average of its ${LIKELIHOOD_SCALES[bestScale]} deviation is ${fmt(bestZ, 3)} sd above its long-run level (surprise ${fmt(best, 3)}: about 1 in ${fmt(10 ** Math.min(best, 300), 2)})`;
+      return {
+        score,
+        anomalous,
+        expected: plainZero(s.slow),
+        lower: null,
+        upper: null,
+        explanation: `${field} ${fmt(x)}: ${why}; threshold ${fmt(threshold)}${anomalous && quiet > 0 ? `, quiet for the next ${quiet} events` : ''}`,
+      };
+    },
+
+    restore(saved) {
+      const o = checkObject('LIKELIHOOD', saved);
+      const state: LikelihoodState = {
+        n: checkNumber('LIKELIHOOD', o, 'n', { integer: true, min: 0 }),
+        lo: checkNumber('LIKELIHOOD', o, 'lo'),
+        hi: checkNumber('LIKELIHOOD', o, 'hi'),
+        prev: checkNumber('LIKELIHOOD', o, 'prev'),
+        fast: checkNumber('LIKELIHOOD', o, 'fast'),
+        slow: checkNumber('LIKELIHOOD', o, 'slow'),
+        stepMean: checkNumber('LIKELIHOOD', o, 'stepMean', { min: 0 }),
+        ring: checkNumbers('LIKELIHOOD', o, 'ring', SCALES * averaging),
+        head: checkNumber('LIKELIHOOD', o, 'head', { integer: true, min: 0, max: averaging - 1 }),
+        mean: checkNumbers('LIKELIHOOD', o, 'mean', SCALES),
+        variance: checkNumbers('LIKELIHOOD', o, 'variance', SCALES),
+        weight: checkNumber('LIKELIHOOD', o, 'weight', { min: 0, max: 1 + 1e-9 }),
+        quiet: checkNumber('LIKELIHOOD', o, 'quiet', { integer: true, min: 0, max: quiet }),
+      };
+      if (state.ring.length !== SCALES * averaging || state.mean.length !== SCALES || state.variance.length !== SCALES) {
+        throw new DetectorStateError('LIKELIHOOD', `ring must hold ${SCALES * averaging} numbers and mean and variance ${SCALES} each`);
+      }
+      if (state.lo > state.hi || state.variance.some((v) => v < 0)) {
+        throw new DetectorStateError('LIKELIHOOD', 'lo must not exceed hi and variances must not be negative');
+      }
+      return state;
+    },
+  };
+}
+
+function quietVerdict(field: string, x: number, expected: number | null, why: string, score = 0): Verdict {
+  return {
+    score: 0 * score,
+    anomalous: false,
+    expected: expected === null ? null : plainZero(expected),
+    lower: null,
+    upper: null,
+    explanation: `${field} ${fmt(x)}: ${why}`,
+  };
+}
