@@ -39,6 +39,10 @@ export interface Config {
   incidentSweepMs: number;
   /** How often rows past their stream's retentionDays are deleted. */
   retentionSweepMs: number;
+  /** Where a process without the gateway (`vigil worker`) serves GET /metrics; undefined: nowhere. */
+  metricsPort: number | undefined;
+  /** How often SLAs are evaluated (a BullMQ job scheduler). */
+  slaEvaluationMs: number;
 }
 
 export class ConfigError extends Error {
@@ -117,7 +121,9 @@ export function loadConfig(env: Env = process.env): Config {
     stepBackoffMs: integer('VIGIL_STEP_BACKOFF_MS', 2000, 10, 3_600_000),
     scaleHookUrl: env.VIGIL_SCALE_HOOK_URL ? url('VIGIL_SCALE_HOOK_URL', '', ['http:', 'https:']) : undefined,
     incidentSweepMs: integer('VIGIL_INCIDENT_SWEEP_MS', 10_000, 100, 3_600_000),
+    metricsPort: env.VIGIL_METRICS_PORT ? integer('VIGIL_METRICS_PORT', 0, 1, 65535) : undefined,
     retentionSweepMs: integer('VIGIL_RETENTION_SWEEP_MS', 3_600_000, 1_000, 86_400_000),
+    slaEvaluationMs: integer('VIGIL_SLA_EVALUATION_MS', 10_000, 100, 3_600_000),
     sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS

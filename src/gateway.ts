@@ -12,6 +12,7 @@ import type { Context } from './schema/context.ts';
 import { toClientError } from './schema/errors.ts';
 import { buildSchema } from './schema/index.ts';
 import { maxPageSizeRule } from './schema/page-size-rule.ts';
+import { metricsResponse } from './telemetry/otel.ts';
 
 /** Query limits: generous for real clients, refusing the shapes used to exhaust a server. */
 export const QUERY_LIMITS = {
@@ -66,6 +67,17 @@ function useReadiness(services: Services): Plugin {
   };
 }
 
+/** GET /metrics: the process's metrics in the Prometheus text format (see README, "Telemetry"). */
+function useMetrics(): Plugin {
+  return {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== '/metrics' || request.method !== 'GET') return;
+      const { status, contentType, body } = await metricsResponse();
+      endResponse(new fetchAPI.Response(body, { status, headers: { 'content-type': contentType } }));
+    },
+  };
+}
+
 /**
  * Errors that yoga reports without masking (parse and validation failures)
  * get the contract's codes too, so every error a client sees has one.
@@ -106,6 +118,7 @@ export function createGatewayYoga(services: Services, log: Logger): YogaServerIn
       }),
       { onValidate: ({ addValidationRule }) => addValidationRule(maxPageSizeRule) } satisfies Plugin,
       useReadiness(services),
+      useMetrics(),
       useErrorCodes(log),
     ],
     context: async (initial): Promise<Context> => {
@@ -165,7 +178,7 @@ export async function startGateway(services: Services, log: Logger, port: number
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
-  log.info({ port: boundPort }, 'gateway listening: /graphql (HTTP, graphql-ws, SSE), /healthz, /readyz');
+  log.info({ port: boundPort }, 'gateway listening: /graphql (HTTP, graphql-ws, SSE), /healthz, /readyz, /metrics');
   return {
     server,
     port: boundPort,

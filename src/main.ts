@@ -15,6 +15,7 @@ import { checkPostgres, checkRedis } from './services/local-services.ts';
 import { startWorker } from './stream/worker.ts';
 import { startWorkflows } from './workflows/index.ts';
 import { createLogger } from './telemetry/logger.ts';
+import { serveMetrics } from './telemetry/otel.ts';
 import type { Role } from './generated/prisma/enums.ts';
 
 const USAGE = `Usage: vigil <command>
@@ -32,12 +33,14 @@ const USAGE = `Usage: vigil <command>
                         score the detectors on the Numenta Anomaly Benchmark (vigil bench --help)
 
 Configuration comes from the environment: PORT, DATABASE_URL, REDIS_URL,
-KAFKA_BROKERS, VIGIL_ADMIN_KEY, LOG_LEVEL, VIGIL_MAX_EVENT_BYTES (see README).`;
+KAFKA_BROKERS, VIGIL_ADMIN_KEY, LOG_LEVEL, VIGIL_MAX_EVENT_BYTES, OTEL_EXPORTER_OTLP_ENDPOINT,
+VIGIL_METRICS_PORT (see README).`;
 
 type Stoppable = { stop(): Promise<void> };
 
 /** Runs until SIGTERM or SIGINT, then stops components in reverse order of start. */
 async function serveUntilSignal(config: Config, roles: { gateway: boolean; worker: boolean }): Promise<void> {
+  const { metricsPort } = config;
   const log = createLogger(config.logLevel);
   // Listen for signals first: a SIGTERM while migrating or connecting must still shut down cleanly.
   const stopRequested = new Promise<string>((resolve) => {
@@ -57,6 +60,12 @@ async function serveUntilSignal(config: Config, roles: { gateway: boolean; worke
     if (roles.gateway) {
       const gateway = await startGateway(runtime.services, log.child({ component: 'gateway' }), config.port);
       stoppables.push({ stop: () => gateway.close() });
+    }
+    if (!roles.gateway && metricsPort !== undefined) {
+      // No gateway here to serve GET /metrics: a worker serves it on a port of its own when asked to.
+      const metrics = await serveMetrics(metricsPort);
+      log.info({ port: metrics.port }, 'metrics at /metrics');
+      stoppables.push({ stop: () => metrics.close() });
     }
   } catch (error) {
     for (const component of stoppables.reverse()) await component.stop().catch(() => undefined);

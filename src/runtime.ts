@@ -7,6 +7,7 @@ import { RedisPubSub } from './pubsub/redis-pubsub.ts';
 import { createServices, type Services } from './resolvers/services.ts';
 import { KafkajsTransport } from './stream/kafkajs-transport.ts';
 import { PROJECT_ROOT } from './paths.ts';
+import { telemetryFromEnvironment } from './telemetry/otel.ts';
 import { join } from 'node:path';
 
 /** Opens every adapter a Vigil process needs, in order, and closes them in reverse. */
@@ -20,6 +21,8 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
     const result = await migrate(config.databaseUrl, join(PROJECT_ROOT, 'prisma', 'migrations'));
     if (result.applied.length > 0) log.info({ applied: result.applied }, 'database migrated');
   }
+  // Metrics and spans for the whole process (or the telemetry a test started already).
+  const telemetry = telemetryFromEnvironment(log);
   const db = createDb(config.databaseUrl);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   redis.on('error', (error: Error) => log.warn({ error: error.message }, 'redis connection error'));
@@ -33,6 +36,7 @@ export async function openRuntime(config: Config, log: Logger, options: { migrat
       await pubsub.close();
       await redis.quit().catch(() => undefined);
       await db.$disconnect();
+      await telemetry.shutdown();
     },
   };
 }

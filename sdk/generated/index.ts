@@ -26,6 +26,8 @@ export type DetectorKind =
   | 'EWMA'
   /** No event for a key within params.maxGapSeconds. */
   | 'FRESHNESS'
+  /** Anomaly likelihood: how surprising the recent deviations are on several time scales (step, fast, slow, volatility, hour of week) against their long-run distribution, plus values outside the range seen so far; quiet for params.quiet events after an alert. */
+  | 'LIKELIHOOD'
   /** Rolling median and median absolute deviation; robust to outliers. */
   | 'MAD'
   /** Seasonal baseline (e.g. Holt-Winters) with a learned or given period. */

@@ -1,9 +1,11 @@
 import type { DetectorKind } from '../generated/prisma/enums.ts';
+import { adaptStatistical } from './adapt.ts';
 import { createEnsemble } from './ensemble.ts';
 import { createEwma } from './ewma.ts';
 import { createFreshness } from './freshness.ts';
+import { createLikelihood } from './likelihood.ts';
 import { createMad } from './mad.ts';
-import { normalizeDetectorParams } from './params.ts';
+import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from './params.ts';
 import { createSeasonal } from './seasonal.ts';
 import { createThreshold } from './threshold.ts';
 import { createZScore } from './zscore.ts';
@@ -28,6 +30,14 @@ export interface Verdict {
   upper: number | null;
   /** For a person, e.g. "latency_ms 912 is 6.1 sigma above the 300-event mean 140 (sd 12.6; threshold 4)". */
   explanation: string;
+  /**
+   * Set on the rare events where the series' drift state changes (statistical
+   * kinds with `drift: 'REBASELINE'`, and an ENSEMBLE of them): DETECTED when
+   * its input has drifted and the series re-baselines (that event does not
+   * alarm), CLEARED on the event that ends the warm-up on the new baseline.
+   * Absent on every other event.
+   */
+  drift?: 'DETECTED' | 'CLEARED';
 }
 
 export interface DetectorModel<S = unknown> {
@@ -45,6 +55,11 @@ export interface DetectorModel<S = unknown> {
    * throws DetectorStateError when it cannot be this model's state.
    */
   restore(saved: unknown): S;
+  /**
+   * True while the series is drifting: from a verdict with drift DETECTED to
+   * the one with drift CLEARED. Absent for models without drift detection.
+   */
+  drifting?(state: S): boolean;
 }
 
 /**
@@ -57,17 +72,19 @@ export function createDetector(kind: DetectorKind, params: Record<string, unknow
   const p = normalizeDetectorParams(kind, params, 'params');
   switch (kind) {
     case 'ZSCORE':
-      return createZScore(p, field) as DetectorModel;
+      return adaptStatistical(createZScore(p, field), p, statistical(kind)) as DetectorModel;
     case 'MAD':
-      return createMad(p, field) as DetectorModel;
+      return adaptStatistical(createMad(p, field), p, statistical(kind)) as DetectorModel;
     case 'EWMA':
-      return createEwma(p, field) as DetectorModel;
+      return adaptStatistical(createEwma(p, field), p, statistical(kind)) as DetectorModel;
     case 'SEASONAL':
-      return createSeasonal(p, field) as DetectorModel;
+      return adaptStatistical(createSeasonal(p, field), p, statistical(kind)) as DetectorModel;
     case 'THRESHOLD':
       return createThreshold(p, field) as DetectorModel;
     case 'FRESHNESS':
       return createFreshness(p, field) as DetectorModel;
+    case 'LIKELIHOOD':
+      return createLikelihood(p, field) as DetectorModel;
     case 'ENSEMBLE':
       return createEnsemble(p, field, createDetector) as DetectorModel;
     default: {
@@ -75,4 +92,9 @@ export function createDetector(kind: DetectorKind, params: Record<string, unknow
       throw new Error(`no detector for kind ${JSON.stringify(unknown)}`);
     }
   }
+}
+
+/** What the drift and adaptive-threshold layer needs to know of a statistical kind. */
+function statistical(kind: DetectorKind): { kind: string; defaultThreshold: number } {
+  return { kind, defaultThreshold: DETECTOR_PARAM_SPECS[kind].threshold?.default as number };
 }

@@ -13,6 +13,11 @@ import { ignoredVerdict } from './stats.ts';
  * alarms when that share is at or above `threshold` and the series is past
  * the ensemble's own `warmup`. expected/lower/upper come from the first
  * statistical member (else the first member).
+ *
+ * Drift: members with drift detection re-baseline on their own. The
+ * ensemble's verdict carries drift DETECTED when a member's does, and
+ * CLEARED when a member's does and no member is drifting any more, so the
+ * ensemble is drifting while any member is.
  */
 export interface EnsembleState {
   n: number;
@@ -44,6 +49,14 @@ export function createEnsemble(p: Record<string, unknown>, field: string, factor
   const firstStatistical = members.findIndex((m) => statistical.includes(m.kind));
   const bandSource = firstStatistical >= 0 ? firstStatistical : 0;
 
+  /** True while any member is drifting. */
+  function drifting(s: EnsembleState): boolean {
+    for (let i = 0; i < members.length; i++) {
+      if ((members[i] as Member).model.drifting?.(s.members[i]) === true) return true;
+    }
+    return false;
+  }
+
   return {
     kind: 'ENSEMBLE',
     newState: () => ({ n: 0, members: members.map((m) => m.model.newState()) }),
@@ -58,12 +71,16 @@ export function createEnsemble(p: Record<string, unknown>, field: string, factor
       let warming = 0;
       const alarms: string[] = [];
       let band: Verdict | undefined;
+      let detected = false;
+      let cleared = false;
       for (let i = 0; i < members.length; i++) {
         const m = members[i] as Member;
         const state = s.members[i];
         const votes = m.model.ready(state);
         const v = m.model.observe(state, value, time);
         if (i === bandSource) band = v;
+        if (v.drift === 'DETECTED') detected = true;
+        else if (v.drift === 'CLEARED') cleared = true;
         if (!votes) {
           warming += 1;
           continue;
@@ -85,7 +102,7 @@ export function createEnsemble(p: Record<string, unknown>, field: string, factor
       if (warming > 0) text += `; ${warming} warming up`;
       if (!ready) text += `; ensemble warming up, ${s.n - 1} of ${warmup} events seen`;
       if (alarms.length > 0) text += `: ${alarms.join('; ')}`;
-      return {
+      const verdict: Verdict = {
         score: share,
         anomalous,
         expected: band?.expected ?? null,
@@ -93,7 +110,17 @@ export function createEnsemble(p: Record<string, unknown>, field: string, factor
         upper: band?.upper ?? null,
         explanation: text,
       };
+      if (detected) {
+        verdict.drift = 'DETECTED';
+        verdict.explanation += '; a member detected drift and re-baselines';
+      } else if (cleared && !drifting(s)) {
+        verdict.drift = 'CLEARED';
+        verdict.explanation += '; drift cleared: every member has a baseline again';
+      }
+      return verdict;
     },
+
+    drifting,
 
     restore(saved) {
       const o = checkObject('ENSEMBLE', saved);

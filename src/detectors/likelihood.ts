@@ -16,6 +16,8 @@ import { surprise } from './tail.ts';
  *      fast  |x - fast moving average|      (short bursts)
  *      slow  |x - slow moving average|      (level shifts, drift)
  *      vol   |step - its slow average|      (changes in volatility)
+ *      weekly |x - the average of its hour of the week (UTC)|
+ *                                          (broken daily or weekly patterns)
  * 2. Likelihood: for each scale, the mean of its last `averaging` raw
  *    scores is compared with the long-run mean and spread of that average
  *    (exponentially weighted over about `memory` events, spread floored at
@@ -49,6 +51,9 @@ export interface LikelihoodState {
   weight: number;
   /** Events of silence left after an alert. */
   quiet: number;
+  /** Seasonal baseline: moving average of the value per hour of the week (UTC), and events seen per slot (counted up to 1/seasonAlpha). */
+  week: number[];
+  weekN: number[];
 }
 
 export interface LikelihoodParams {
@@ -63,9 +68,13 @@ export interface LikelihoodParams {
   quiet: number;
   fastAlpha: number;
   slowAlpha: number;
+  seasonAlpha: number;
 }
 
-export const LIKELIHOOD_SCALES = ['step', 'fast', 'slow', 'vol'] as const;
+export const LIKELIHOOD_SCALES = ['step', 'fast', 'slow', 'vol', 'weekly'] as const;
+/** Time-of-week slots (1 hour each) of the seasonal baseline. */
+export const WEEK_SLOTS = 168;
+const WEEK_MS = 7 * 86_400_000;
 const SCALES = LIKELIHOOD_SCALES.length;
 
 export function likelihoodParams(p: Record<string, unknown>): LikelihoodParams {
@@ -81,17 +90,17 @@ export function likelihoodParams(p: Record<string, unknown>): LikelihoodParams {
     quiet: p.quiet as number,
     fastAlpha: p.fastAlpha as number,
     slowAlpha: p.slowAlpha as number,
+    seasonAlpha: p.seasonAlpha as number,
   };
 }
 
 export function createLikelihood(p: Record<string, unknown>, field: string): DetectorModel<LikelihoodState> {
   const lp = likelihoodParams(p);
-  const { threshold, warmup, averaging, minSpread, novelty, quiet, fastAlpha, slowAlpha } = lp;
+  const { threshold, warmup, averaging, minSpread, novelty, quiet, fastAlpha, slowAlpha, seasonAlpha } = lp;
   const longAlpha = 2 / (lp.memory + 1);
   const givenRange = lp.inputMin !== null && lp.inputMax !== null && lp.inputMax > lp.inputMin ? lp.inputMax - lp.inputMin : null;
   const minVar = minSpread * minSpread;
   const raw = new Float64Array(SCALES);
-  const mask = (p.mask as number[] | undefined) ?? [1, 1, 1, 1];
 
   const newState = (): LikelihoodState => ({
     n: 0,
@@ -107,6 +116,8 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
     variance: new Array<number>(SCALES).fill(0),
     weight: 0,
     quiet: 0,
+    week: new Array<number>(WEEK_SLOTS).fill(0),
+    weekN: new Array<number>(WEEK_SLOTS).fill(0),
   });
 
   return {
@@ -115,7 +126,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
     ready: (s) => s.n >= warmup,
     tick: () => null,
 
-    observe(s, input): Verdict {
+    observe(s, input, time): Verdict {
       if (!isUsableValue(input)) return ignoredVerdict(field, input);
       const x = input + 0;
       if (s.n === 0) {
@@ -125,7 +136,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
         s.prev = x;
         s.fast = x;
         s.slow = x;
-        return quietVerdict(field, x, null, 'first value of the series, no baseline yet');
+        return quietVerdict(field, x, null, () => 'first value of the series, no baseline yet');
       }
       const ready = s.n >= warmup;
       const seenRange = s.hi - s.lo;
@@ -137,6 +148,9 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       raw[1] = Math.abs(x - s.fast) / range;
       raw[2] = Math.abs(x - s.slow) / range;
       raw[3] = Math.abs(step - s.stepMean) / range;
+      const timed = Number.isFinite(time);
+      const weekSlot = timed ? Math.floor(mod(time, WEEK_MS) / (WEEK_MS / WEEK_SLOTS)) : 0;
+      raw[4] = timed && (s.weekN[weekSlot] as number) > 0 ? Math.abs(x - (s.week[weekSlot] as number)) / range : 0;
 
       // 2. Likelihood of each scale's short average against its long-run distribution.
       const slot = s.head;
@@ -157,7 +171,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
         const v = w > 0 ? (s.variance[c] as number) / w : 0;
         const sd = Math.sqrt(Math.max(v, minVar));
         const z = (avg - m) / sd;
-        const sc = (mask[c] as number) * surprise(z);
+        const sc = surprise(z);
         if (sc > best) {
           best = sc;
           bestScale = c;
@@ -183,6 +197,8 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       if (beyond) score = Math.max(score, threshold * (1 + excess / range));
 
       // Learn the value.
+      const seenLo = s.lo;
+      const seenHi = s.hi;
       if (x < s.lo) s.lo = x;
       if (x > s.hi) s.hi = x;
       s.stepMean += slowAlpha * (step - s.stepMean);
@@ -190,18 +206,23 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       s.slow += slowAlpha * (x - s.slow);
       s.prev = x;
       s.n += 1;
+      if (timed) {
+        learnSlot(s.week, s.weekN, weekSlot, x, seasonAlpha);
+      }
 
       // 4. Quiet after an alert.
       score = capScore(score);
-      if (!ready) return quietVerdict(field, x, s.slow, `warming up, ${s.n - 1} of ${warmup} events seen`, score);
+      const seen = s.n - 1;
+      if (!ready) return quietVerdict(field, x, s.slow, () => `warming up, ${seen} of ${warmup} events seen`, score);
       if (s.quiet > 0) {
-        s.quiet -= 1;
-        return quietVerdict(field, x, s.slow, `quiet after an alert, ${s.quiet} more events`);
+        const left = (s.quiet -= 1);
+        return quietVerdict(field, x, s.slow, () => `quiet after an alert, ${left} more events`);
       }
       const anomalous = score >= threshold;
       if (anomalous) s.quiet = quiet;
-      const why = beyond
-        ? `${fmt(x)} is outside the range seen so far (${fmt(s.lo)} to ${fmt(s.hi)}) by ${fmt((excess / range) * 100, 3)}% of the range beyond the ${fmt(novelty * 100, 3)}% margin`
+      const why = (): string =>
+        beyond
+        ? `${fmt(x)} is outside the range seen so far (${fmt(seenLo)} to ${fmt(seenHi)}) by ${fmt((excess / range) * 100, 3)}% of the range beyond the ${fmt(novelty * 100, 3)}% margin`
         : `the last ${filled}-event average of its ${LIKELIHOOD_SCALES[bestScale]} deviation is ${fmt(bestZ, 3)} sd above its long-run level (surprise ${fmt(best, 3)}: about 1 in ${fmt(10 ** Math.min(best, 300), 2)})`;
       return {
         score,
@@ -209,7 +230,10 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
         expected: plainZero(s.slow),
         lower: null,
         upper: null,
-        explanation: `${field} ${fmt(x)}: ${why}; threshold ${fmt(threshold)}${anomalous && quiet > 0 ? `, quiet for the next ${quiet} events` : ''}`,
+        // Written only when read: formatting numbers for every event would dominate the cost.
+        get explanation() {
+          return `${field} ${fmt(x)}: ${why()}; threshold ${fmt(threshold)}${anomalous && quiet > 0 ? `, quiet for the next ${quiet} events` : ''}`;
+        },
       };
     },
 
@@ -229,25 +253,51 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
         variance: checkNumbers('LIKELIHOOD', o, 'variance', SCALES),
         weight: checkNumber('LIKELIHOOD', o, 'weight', { min: 0, max: 1 + 1e-9 }),
         quiet: checkNumber('LIKELIHOOD', o, 'quiet', { integer: true, min: 0, max: quiet }),
+        week: checkNumbers('LIKELIHOOD', o, 'week', WEEK_SLOTS),
+        weekN: checkNumbers('LIKELIHOOD', o, 'weekN', WEEK_SLOTS),
       };
-      if (state.ring.length !== SCALES * averaging || state.mean.length !== SCALES || state.variance.length !== SCALES) {
-        throw new DetectorStateError('LIKELIHOOD', `ring must hold ${SCALES * averaging} numbers and mean and variance ${SCALES} each`);
+      if (
+        state.ring.length !== SCALES * averaging ||
+        state.mean.length !== SCALES ||
+        state.variance.length !== SCALES ||
+        state.week.length !== WEEK_SLOTS ||
+        state.weekN.length !== WEEK_SLOTS
+      ) {
+        throw new DetectorStateError(
+          'LIKELIHOOD',
+          `ring must hold ${SCALES * averaging} numbers, mean and variance ${SCALES} each, week and weekN ${WEEK_SLOTS} each`,
+        );
       }
-      if (state.lo > state.hi || state.variance.some((v) => v < 0)) {
-        throw new DetectorStateError('LIKELIHOOD', 'lo must not exceed hi and variances must not be negative');
+      if (state.lo > state.hi || state.variance.some((v) => v < 0) || state.weekN.some((k) => !Number.isInteger(k) || k < 0)) {
+        throw new DetectorStateError('LIKELIHOOD', 'lo must not exceed hi, variances must not be negative and weekN must hold counts');
       }
       return state;
     },
   };
 }
 
-function quietVerdict(field: string, x: number, expected: number | null, why: string, score = 0): Verdict {
+function mod(a: number, b: number): number {
+  const r = a % b;
+  return r < 0 ? r + b : r;
+}
+
+/** Moves a slot's average toward x: a plain mean over the slot's first 1/alpha values, then exponentially weighted. */
+function learnSlot(mean: number[], count: number[], slot: number, x: number, alpha: number): void {
+  const n = count[slot] as number;
+  const a = Math.max(alpha, 1 / (n + 1));
+  mean[slot] = n === 0 ? x : (mean[slot] as number) + a * (x - (mean[slot] as number));
+  if (a > alpha) count[slot] = n + 1;
+}
+
+function quietVerdict(field: string, x: number, expected: number | null, why: () => string, score = 0): Verdict {
   return {
-    score: 0 * score,
+    score,
     anomalous: false,
     expected: expected === null ? null : plainZero(expected),
     lower: null,
     upper: null,
-    explanation: `${field} ${fmt(x)}: ${why}`,
+    get explanation() {
+      return `${field} ${fmt(x)}: ${why()}`;
+    },
   };
 }

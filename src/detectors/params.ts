@@ -3,11 +3,14 @@ import { BadUserInputError } from '../resolvers/errors.ts';
 import {
   assertJsonObject,
   checkInteger,
+  checkNumber,
   checkParams,
   describeValue,
   type ParamSpec,
   type ParamSpecs,
 } from '../resolvers/param-checks.ts';
+import { DRIFT_MIN_EVENTS_DEFAULT, DRIFT_THRESHOLD_DEFAULT } from './drift.ts';
+import { LIKELIHOOD_PARAM_SPECS } from './likelihood-params.ts';
 
 /**
  * Detector settings: what each kind accepts, checked and completed before a
@@ -23,13 +26,14 @@ export const STATISTICAL_KINDS = ['ZSCORE', 'MAD', 'EWMA', 'SEASONAL'] as const 
  * missing events, not on values, so it has no per-value verdict to vote with;
  * ENSEMBLE is left out so an ensemble cannot nest (and so cannot recurse).
  */
-export const ENSEMBLE_MEMBER_KINDS = [...STATISTICAL_KINDS, 'THRESHOLD'] as const satisfies readonly DetectorKind[];
+export const ENSEMBLE_MEMBER_KINDS = [...STATISTICAL_KINDS, 'THRESHOLD', 'LIKELIHOOD'] as const satisfies readonly DetectorKind[];
 
 /** Largest member list of an ENSEMBLE: each member keeps its own state per series. */
 export const MAX_ENSEMBLE_MEMBERS = 10;
 
 const DIRECTIONS = ['BOTH', 'UP', 'DOWN'] as const;
 const COMBINE_MODES = ['WEIGHTED', 'VOTE'] as const;
+const DRIFT_MODES = ['OFF', 'REBASELINE'] as const;
 const THIRTY_DAYS_SECONDS = 30 * 24 * 60 * 60;
 
 function statisticalSpecs(thresholdDefault: number, specific: ParamSpecs): ParamSpecs {
@@ -40,7 +44,11 @@ function statisticalSpecs(thresholdDefault: number, specific: ParamSpecs): Param
       min: 0,
       exclusiveMin: true,
       default: thresholdDefault,
-      description: `Anomaly score above which an event is anomalous (default ${thresholdDefault}). Higher: fewer, surer alerts.`,
+      nullable: true,
+      description: `Anomaly score above which an event is anomalous (default ${thresholdDefault}). Higher: fewer, surer alerts. Stored as null when targetAlertRate is given instead.`,
+      // null is accepted here and judged with targetAlertRate (normalizeDetectorParams): null only goes with a target rate.
+      check: (value, field) =>
+        value === undefined ? thresholdDefault : value === null ? null : checkNumber(value, field, { min: 0, exclusiveMin: true }),
     },
     warmup: {
       type: 'integer',
@@ -56,8 +64,62 @@ function statisticalSpecs(thresholdDefault: number, specific: ParamSpecs): Param
       default: 'BOTH',
       description: 'Which deviations count: UP (above the expected value), DOWN (below) or BOTH (default).',
     },
+    ...ADAPTIVE_SPECS,
   };
 }
+
+/**
+ * Settings of drift detection and adaptive thresholds (adapt.ts), common to
+ * the statistical kinds. None has a stored default: an absent setting means
+ * "off", now and in every later release, so the versions stored before these
+ * settings existed keep doing exactly what they did.
+ *
+ * Why drift is OFF unless asked for: a re-baseline throws the baseline away
+ * (the series is blind for a warm-up, and a SEASONAL series for a whole
+ * season), and real metrics are often autocorrelated, where runs of
+ * same-signed residuals are common. Turned on, the defaults are conservative:
+ * lambda 50 sigmas of accumulated excess (stationary normal noise essentially
+ * never gets there), and a change must have lasted 30 events in a row, so
+ * spikes and short incidents stay anomalies and only a lasting change becomes
+ * the new normal.
+ */
+const ADAPTIVE_SPECS: ParamSpecs = {
+  targetAlertRate: {
+    type: 'number',
+    min: 0,
+    exclusiveMin: true,
+    max: 0.5,
+    description:
+      'Instead of a fixed threshold: the share of events that should alert, 0 < rate <= 0.5 (e.g. 0.001). The detector learns the (1 - rate) quantile of its own scores per series and alerts above it (never below 1 sigma; the default threshold applies until 10/rate scores are seen). Not with threshold.',
+  },
+  drift: {
+    type: 'enum',
+    values: DRIFT_MODES,
+    description:
+      'Drift handling: OFF (the default when absent) or REBASELINE: when a Page-Hinkley test finds that the values have left the baseline for good, the series drops its baseline and learns the new level (warming up again); the verdict says drift DETECTED, then CLEARED when the series may alert again.',
+  },
+  driftThreshold: {
+    type: 'number',
+    min: 0,
+    exclusiveMin: true,
+    max: 1_000_000,
+    description: `Drift test lambda: accumulated excess, in sigmas of the residual, beyond which the level has drifted (default ${DRIFT_THRESHOLD_DEFAULT}; stored when drift is REBASELINE). Higher: fewer, later re-baselines.`,
+    check: (value, field, checked) => {
+      if (value !== undefined) return checkNumber(value, field, { min: 0, exclusiveMin: true, max: 1_000_000 });
+      return checked.drift === 'REBASELINE' ? DRIFT_THRESHOLD_DEFAULT : undefined;
+    },
+  },
+  driftMinEvents: {
+    type: 'integer',
+    min: 1,
+    max: 100_000,
+    description: `Events in a row a change must have lasted before it counts as drift rather than an incident (default ${DRIFT_MIN_EVENTS_DEFAULT}; stored when drift is REBASELINE).`,
+    check: (value, field, checked) => {
+      if (value !== undefined) return checkInteger(value, field, 1, 100_000);
+      return checked.drift === 'REBASELINE' ? DRIFT_MIN_EVENTS_DEFAULT : undefined;
+    },
+  },
+};
 
 const WINDOW: ParamSpec = {
   type: 'integer',
@@ -150,6 +212,7 @@ export const DETECTOR_PARAM_SPECS: Readonly<Record<DetectorKind, ParamSpecs>> = 
       description: 'Values above max are anomalous; null (default): no upper bound. Give min, max or both.',
     },
   },
+  LIKELIHOOD: LIKELIHOOD_PARAM_SPECS,
   FRESHNESS: {
     maxGapSeconds: {
       type: 'number',
@@ -237,7 +300,33 @@ export function normalizeDetectorParams(
   if (!specs) throw new BadUserInputError(field, `no settings are known for detector kind ${JSON.stringify(kind)}`);
   const out = checkParams(specs, params === undefined ? {} : params, field, kind);
   if (kind === 'THRESHOLD') assertThresholdBounds(out, field);
+  if ((STATISTICAL_KINDS as readonly string[]).includes(kind)) resolveThreshold(out, params as Record<string, unknown>, field);
   return out;
+}
+
+/**
+ * A statistical kind alerts above a fixed `threshold` or above the threshold
+ * learnt for a `targetAlertRate`, not both. With a rate, `threshold` is
+ * stored as null (so stored params, normalised again, still agree); a rate
+ * given beside an explicit threshold is refused, naming both.
+ */
+function resolveThreshold(out: Record<string, unknown>, raw: Record<string, unknown>, field: string): void {
+  const rate = out.targetAlertRate;
+  if (typeof rate === 'number') {
+    const given = raw.threshold;
+    if (given !== undefined && given !== null) {
+      throw new BadUserInputError(
+        `${field}.targetAlertRate`,
+        `cannot be combined with threshold (${describeValue(given)}): give a fixed threshold or a target alert rate (${rate}), not both`,
+      );
+    }
+    out.threshold = null;
+  } else if (out.threshold === null) {
+    throw new BadUserInputError(
+      `${field}.threshold`,
+      'must be a number greater than 0 (got null); a null threshold goes with a targetAlertRate',
+    );
+  }
 }
 
 function assertThresholdBounds(out: Record<string, unknown>, field: string): void {

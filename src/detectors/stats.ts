@@ -6,13 +6,16 @@ export type Direction = 'BOTH' | 'UP' | 'DOWN';
 
 /** Settings every statistical kind has. */
 export interface StatisticalParams {
+  /** The fixed threshold; with a target alert rate, the kind's default (used until the rate's threshold is learned). */
   threshold: number;
   warmup: number;
   direction: Direction;
 }
 
 export function statisticalParams(p: Record<string, unknown>): StatisticalParams {
-  return { threshold: p.threshold as number, warmup: p.warmup as number, direction: p.direction as Direction };
+  // A null threshold goes with targetAlertRate: the adaptation (adapt.ts) sets each verdict's threshold.
+  const threshold = typeof p.threshold === 'number' ? p.threshold : Number.POSITIVE_INFINITY;
+  return { threshold, warmup: p.warmup as number, direction: p.direction as Direction };
 }
 
 /**
@@ -58,40 +61,88 @@ export function deviationVerdict(d: Deviation): Verdict {
   return new DeviationVerdict(d);
 }
 
-class DeviationVerdict implements Verdict {
+/**
+ * A deviation verdict. Its threshold can be replaced after construction
+ * (`retarget`, for a learned threshold) and it can be marked with a drift
+ * event (`markDrift`); both happen before the verdict leaves the detector.
+ */
+export class DeviationVerdict implements Verdict {
   readonly score: number;
-  readonly anomalous: boolean;
+  anomalous: boolean;
   readonly expected: number | null;
-  readonly lower: number | null;
-  readonly upper: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** Only set (as an own property) on the events that carry a drift event. */
+  declare drift?: 'DETECTED' | 'CLEARED';
   private readonly signed: number;
+  private threshold: number;
+  /** Says where a learned threshold came from, e.g. "learned for a 1% alert rate". */
+  private thresholdNote: string | undefined;
+  /** Appended to the explanation, e.g. the drift that was detected. */
+  private note: string | undefined;
 
   constructor(private readonly d: Deviation) {
     const { value, expected, scale, params } = d;
     this.signed = (value - expected) / scale;
     const raw = params.direction === 'UP' ? this.signed : params.direction === 'DOWN' ? -this.signed : Math.abs(this.signed);
     this.score = capScore(raw);
-    this.anomalous = d.ready && this.score > params.threshold;
-    const half = params.threshold * scale;
+    this.threshold = params.threshold;
+    this.anomalous = d.ready && this.score > this.threshold;
+    const half = this.threshold * scale;
     this.lower = params.direction === 'UP' ? null : plainZero(expected - half);
     this.upper = params.direction === 'DOWN' ? null : plainZero(expected + half);
     this.expected = plainZero(expected);
+  }
+
+  /** True when the value was judged past warm-up. */
+  get ready(): boolean {
+    return this.d.ready;
+  }
+
+  /** value - expected, in the value's unit. */
+  get residual(): number {
+    return this.d.value - this.d.expected;
+  }
+
+  /** The floored spread the score divided by. */
+  get scale(): number {
+    return this.d.scale;
+  }
+
+  /** Judges the score against `threshold` instead (band and alarm follow); `note` says where it came from. */
+  retarget(threshold: number, note: string): void {
+    const { d } = this;
+    this.threshold = threshold;
+    this.thresholdNote = note;
+    this.anomalous = d.ready && this.score > threshold;
+    const half = threshold * d.scale;
+    if (this.lower !== null) this.lower = plainZero(d.expected - half);
+    if (this.upper !== null) this.upper = plainZero(d.expected + half);
+  }
+
+  /** Marks a drift event; `quiet` withdraws the alarm (a re-baseline does not alert). */
+  markDrift(drift: 'DETECTED' | 'CLEARED', note: string, quiet: boolean): void {
+    this.drift = drift;
+    this.note = note;
+    if (quiet) this.anomalous = false;
   }
 
   get explanation(): string {
     const { d, signed } = this;
     const { value, params } = d;
     const diff = value - d.expected;
+    const threshold = this.thresholdNote === undefined ? fmt(this.threshold) : `${fmt(this.threshold)}, ${this.thresholdNote}`;
     let text: string;
     if (diff === 0) {
-      text = `${d.field} ${fmt(value)} equals ${d.baseline()} (${d.detail()}; threshold ${fmt(params.threshold)})`;
+      text = `${d.field} ${fmt(value)} equals ${d.baseline()} (${d.detail()}; threshold ${threshold})`;
     } else {
       const side = diff > 0 ? 'above' : 'below';
-      text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.baseline()} (${d.detail()}; threshold ${fmt(params.threshold)})`;
+      text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.baseline()} (${d.detail()}; threshold ${threshold})`;
       if (params.direction === 'UP' && diff < 0) text += '; only rises count';
       if (params.direction === 'DOWN' && diff > 0) text += '; only falls count';
     }
     if (!d.ready) text += `; warming up, ${d.seen} of ${d.warmupNeeded} events seen`;
+    if (this.note !== undefined) text += `; ${this.note}`;
     return text;
   }
 }

@@ -20,9 +20,9 @@ function lnErfc(x: number): number {
 }
 
 /**
- * -log10 of the upper tail Q(z) = P(Z > z) of a standard normal: 0.30103 at
- * z = 0, 5 near z = 4.27, 10 near z = 6.36; for z < 0 the tail is above one
- * half and the result is taken as 0 (only rises of a score are surprising).
+ * -log10 of the upper tail Q(z) = P(Z > z) of a standard normal for z > 0:
+ * 1.3 at z = 1.96, 5 near z = 4.27, 10 near z = 6.36; 0 for z <= 0 (and NaN),
+ * where the tail is at least one half (only rises of a score are surprising).
  */
 export function surprise(z: number): number {
   if (!(z > 0)) return 0;

@@ -1,7 +1,9 @@
+import type { Span } from '@opentelemetry/api';
 import type { Db } from '../db.ts';
 import type { ContractCache } from '../stream/contracts.ts';
 import { propertyPath } from '../stream/event-fields.ts';
 import { SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
+import { tracePublish } from '../telemetry/spans.ts';
 import { BadUserInputError, NotFoundError } from './errors.ts';
 
 export const MAX_EVENTS_PER_PUBLISH = 1000;
@@ -24,7 +26,16 @@ export class EventService {
     private readonly maxEventBytes: number,
   ) {}
 
-  async publish(streamId: string, events: unknown[], headers: Record<string, string> = {}): Promise<PublishResult> {
+  /**
+   * In a `publishEvents` span, a child of the caller's `traceparent`; the
+   * events carry that span as their traceparent header, so the worker's
+   * spans for any anomaly they cause join the caller's trace.
+   */
+  async publish(streamId: string, events: unknown[], trace: { traceparent?: string | null } = {}): Promise<PublishResult> {
+    return tracePublish(streamId, trace.traceparent, (traceparent, span) => this.produce(streamId, events, { traceparent }, span));
+  }
+
+  private async produce(streamId: string, events: unknown[], headers: Record<string, string>, span: Span): Promise<PublishResult> {
     const stream = await this.db.stream.findUnique({ where: { id: streamId } });
     if (!stream) throw new NotFoundError('stream', streamId, 'streamId');
     if (events.length === 0 || events.length > MAX_EVENTS_PER_PUBLISH) {
@@ -47,6 +58,7 @@ export class EventService {
       const key = stream.keyField ? propertyPath(event, stream.keyField) : undefined;
       messages.push({ key: key == null ? null : String(key), value, headers: { ...headers, [SCHEMA_VERSION_HEADER]: String(stream.schemaVersion) } });
     });
+    span.setAttribute('messaging.destination.name', stream.topic);
     await this.producer.produce(stream.topic, messages);
     return { accepted: messages.length, rejected };
   }

@@ -9,6 +9,7 @@ type Tx = Prisma.TransactionClient;
 export interface GroupingContext {
   policyOf(detectorId: string): IncidentPolicy;
   describe(anomaly: Anomaly): { stream: string; detector: string };
+  describeDetector(detectorId: string): { streamId: string; streamName: string; detectorName: string };
   now: Date;
 }
 

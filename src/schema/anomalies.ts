@@ -14,6 +14,7 @@ import {
   EventRefRef,
   IncidentRef,
   RunbookExecutionRef,
+  SlaRef,
   StreamRef,
 } from './refs.ts';
 
@@ -47,6 +48,12 @@ AnomalyRef.implement({
       resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.incidents.get(a.incidentId) : null),
     }),
     label: t.expose('label', { type: AnomalyLabelEnum, nullable: true }),
+    sla: t.field({
+      type: SlaRef,
+      nullable: true,
+      description: 'The SLA whose breach this anomaly records (its detector is the SLA\'s companion); null for anomalies found in events.',
+      resolve: (a, _x, ctx) => (a.slaId ? ctx.services.slas.get(a.slaId) : null),
+    }),
     traceId: t.string({
       nullable: true,
       description: 'W3C trace id carried in the Kafka headers of the event behind this anomaly (from publishEvents or the producer).',
@@ -70,6 +77,12 @@ const LineageRef = builder.objectRef<Anomaly>('Lineage').implement({
     detectorVersion: t.field({
       type: DetectorVersionRef,
       resolve: (a, _x, ctx) => ctx.services.detectors.version(a.detectorId, a.detectorVersion),
+    }),
+    sla: t.field({
+      type: SlaRef,
+      nullable: true,
+      description: 'The SLA whose breach this is; its event is then the evaluation (partition -1, offset = evaluation time in ms), not a Kafka message.',
+      resolve: (a, _x, ctx) => (a.slaId ? ctx.services.slas.get(a.slaId) : null),
     }),
     incident: t.field({
       type: IncidentRef,

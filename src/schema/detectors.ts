@@ -14,6 +14,10 @@ export const DetectorKindEnum = builder.enumType('DetectorKind', {
     THRESHOLD: { description: 'Static bounds: params { min, max }.' },
     FRESHNESS: { description: 'No event for a key within params.maxGapSeconds.' },
     ENSEMBLE: { description: 'Combines member detectors (params.members) by vote or weighted score.' },
+    LIKELIHOOD: {
+      description:
+        'Anomaly likelihood: how surprising the recent deviations are on several time scales (step, fast, slow, volatility, hour of week) against their long-run distribution, plus values outside the range seen so far; quiet for params.quiet events after an alert.',
+    },
   } as const,
 });
 

@@ -1,6 +1,7 @@
 import type { Role } from '../generated/prisma/enums.ts';
 import { UnauthenticatedError } from '../resolvers/errors.ts';
 import type { Principal } from '../resolvers/principal.ts';
+import { subscriptionClosed, subscriptionOpened } from '../telemetry/metrics.ts';
 import type { Context } from './context.ts';
 import { authorize } from './guard.ts';
 
@@ -31,6 +32,7 @@ async function* stream<Raw, T>(
 ): AsyncGenerator<T> {
   const source = ctx.services.pubsub.subscribe<Raw>(channel);
   let checkedAt = Date.now();
+  subscriptionOpened(channel);
   try {
     for await (const raw of source) {
       if (Date.now() - checkedAt > KEY_RECHECK_MS) {
@@ -41,6 +43,7 @@ async function* stream<Raw, T>(
       if (value !== undefined) yield value;
     }
   } finally {
+    subscriptionClosed(channel);
     await source.return?.();
   }
 }

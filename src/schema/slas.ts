@@ -56,8 +56,8 @@ builder.mutationFields((t) => ({
     type: SlaRef,
     args: { input: t.arg({ type: RegisterSlaInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'registerSla', role: 'ADMIN', target: input.streamId, detail: input }, () =>
-        ctx.services.slas.register(input),
+      audited(ctx, { action: 'registerSla', role: 'ADMIN', target: input.streamId, detail: input }, (p) =>
+        ctx.services.slas.register(input, p.name),
       ),
   }),
 }));

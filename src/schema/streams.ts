@@ -2,7 +2,6 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { DetectorRef, SlaRef, StreamHealthRef, StreamRef } from './refs.ts';
-import { childTraceparent } from '../telemetry/trace-context.ts';
 
 export const StreamStatusEnum = builder.enumType('StreamStatus', { values: ['ACTIVE', 'PAUSED'] as const });
 
@@ -153,7 +152,7 @@ builder.mutationFields((t) => ({
       audited(
         ctx,
         { action: 'publishEvents', role: 'OPERATOR', target: args.streamId, detail: { events: args.events.length } },
-        () => ctx.services.events.publish(args.streamId, args.events, { traceparent: childTraceparent(ctx.traceparent) }),
+        () => ctx.services.events.publish(args.streamId, args.events, { traceparent: ctx.traceparent }),
       ),
   }),
 }));

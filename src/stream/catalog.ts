@@ -134,6 +134,10 @@ export class Catalog {
         const found = detectors.get(anomaly.detectorId);
         return { stream: found?.stream.name ?? anomaly.streamId, detector: found?.spec.name ?? anomaly.detectorId };
       },
+      describeDetector: (detectorId) => {
+        const found = detectors.get(detectorId);
+        return { streamId: found?.stream.id ?? '', streamName: found?.stream.name ?? '', detectorName: found?.spec.name ?? detectorId };
+      },
     };
   }
 

@@ -4,6 +4,7 @@ import { newId } from '../ids.ts';
 import type { DetectorPartitionState } from './partition-state.ts';
 import type { BatchEffects } from './process-batch.ts';
 import { groupAnomalies, type GroupingContext } from '../resolvers/incident-writer.ts';
+import { recordDrift } from '../resolvers/drift-notices.ts';
 
 export interface CheckpointRow {
   detectorId: string;
@@ -82,9 +83,14 @@ export async function commitBatch(
             AND "topic" = ${topic} AND "partition" = ${partition}
           ORDER BY "nextOffset" DESC OFFSET ${CHECKPOINTS_KEPT})`;
     }
+    const now = new Date();
     const grouped = grouping
-      ? await groupAnomalies(tx, anomalies, { ...grouping, now: new Date() })
+      ? await groupAnomalies(tx, anomalies, { ...grouping, now })
       : { incidentIds: new Set<string>(), executionIds: [] };
+    if (grouping && effects.drift.length > 0) {
+      const notices = effects.drift.map((d) => ({ ...d, ...grouping.describeDetector(d.detectorId) }));
+      for (const id of await recordDrift(tx, notices, now)) grouped.incidentIds.add(id);
+    }
     return { anomalies, deadLetters, ...grouped };
   });
 }

@@ -41,9 +41,20 @@ export interface NewDeadLetter {
   payload: string;
 }
 
+/** A series whose input drifted (the detector re-baselined it), or that finished warming up again. */
+export interface DriftChange {
+  detectorId: string;
+  seriesKey: string | null;
+  change: 'DETECTED' | 'CLEARED';
+  /** Still drifting on this partition after this event (any series). */
+  stillDrifting: boolean;
+  explanation: string;
+}
+
 export interface BatchEffects {
   anomalies: NewAnomaly[];
   deadLetters: NewDeadLetter[];
+  drift: DriftChange[];
   /** Events that passed the contract (for rates and completeness). */
   validEvents: number;
   /** The offset after the last message of the batch. */
@@ -63,7 +74,7 @@ export function processBatch(
   messages: IncomingMessage[],
   maxEventBytes: number,
 ): BatchEffects {
-  const effects: BatchEffects = { anomalies: [], deadLetters: [], validEvents: 0, nextOffset: state.position };
+  const effects: BatchEffects = { anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: state.position };
   for (const message of messages) {
     const offset = BigInt(message.offset);
     if (offset < state.position) continue; // already seen: a refetch after a seek
@@ -99,6 +110,15 @@ export function processBatch(
       const timeDriven = detector.kind === 'FRESHNESS';
       // Silence is about arrival: a time-driven detector reads the Kafka timestamp, not the event's own time.
       const verdict = detector.model.observe(seriesState, raw, timeDriven ? event.kafkaTime : event.eventTime);
+      if (verdict.drift && !replaying) {
+        effects.drift.push({
+          detectorId: detector.id,
+          seriesKey: event.seriesKey,
+          change: verdict.drift,
+          stillDrifting: Object.values(detectorPartition.series).some((series) => detector.model.drifting?.(series) ?? false),
+          explanation: verdict.explanation,
+        });
+      }
       const recordAnomaly = verdict.anomalous && !replaying;
       if (!timeDriven && !recordAnomaly) continue; // the common case: nothing to keep
       const source: LastEvent = {

@@ -5,6 +5,47 @@ const BUCKET_MS = 10_000;
 const WINDOW_BUCKETS = 6;
 const KEY = (streamId: string) => `vigil:stream-stats:${streamId}`;
 
+/**
+ * Coarser counts for windows longer than a minute (SLA evaluation): minutes
+ * for a day, hours for 31 days (the longest SLA window is 30 days). Each in a
+ * hash of its own, read with HMGET of just the buckets a window needs.
+ */
+export interface BucketSeries {
+  suffix: string;
+  bucketMs: number;
+  keep: number;
+}
+export const WINDOW_SERIES: readonly BucketSeries[] = [
+  { suffix: '', bucketMs: BUCKET_MS, keep: WINDOW_BUCKETS },
+  { suffix: ':m', bucketMs: 60_000, keep: 24 * 60 },
+  { suffix: ':h', bucketMs: 3_600_000, keep: 31 * 24 },
+];
+
+/**
+ * The buckets that cover the last `windowSeconds` (the current, partial
+ * bucket included), in the finest series that keeps that far back; a window
+ * longer than any series keeps is cut to the longest. `since` is where the
+ * first bucket starts: the counts cover [since, now], which differs from the
+ * window by less than one bucket (10 s, 1 min or 1 h).
+ */
+export function windowBuckets(windowSeconds: number, now: number, series: readonly BucketSeries[] = WINDOW_SERIES) {
+  const windowMs = Math.max(1, windowSeconds) * 1000;
+  const chosen = series.find((s) => s.bucketMs * s.keep >= windowMs) ?? series[series.length - 1]!;
+  const count = Math.min(chosen.keep, Math.ceil(windowMs / chosen.bucketMs));
+  const last = Math.floor(now / chosen.bucketMs);
+  const first = last - count + 1;
+  return { series: chosen, first, last, since: new Date(first * chosen.bucketMs) };
+}
+
+export interface StreamWindow {
+  events: number;
+  deadLetters: number;
+  /** Start of the counted period (see windowBuckets). */
+  since: Date;
+  /** Kafka timestamp of the newest event seen, ever. */
+  lastEventAt: Date | null;
+}
+
 export interface StreamActivity {
   events: number;
   deadLetters: number;
@@ -59,9 +100,40 @@ export class StreamStats {
       );
       for (let old = bucket - WINDOW_BUCKETS - 6; old <= bucket - WINDOW_BUCKETS; old++) pipeline.hdel(key, `e:${old}`, `d:${old}`);
       pipeline.pexpire(key, 7 * 24 * 3600 * 1000);
+      for (const series of WINDOW_SERIES) {
+        if (series.suffix === '') continue;
+        const coarse = KEY(streamId) + series.suffix;
+        const at = Math.floor(now / series.bucketMs);
+        pipeline.hincrby(coarse, `e:${at}`, activity.events);
+        pipeline.hincrby(coarse, `d:${at}`, activity.deadLetters);
+        // Buckets just past what is kept go as time moves on (a long-silent stream's leftovers go with the key's expiry).
+        const fields: string[] = [];
+        for (let old = at - series.keep - 3; old <= at - series.keep; old++) fields.push(`e:${old}`, `d:${old}`);
+        pipeline.hdel(coarse, ...fields);
+        pipeline.pexpire(coarse, series.bucketMs * (series.keep + 1));
+      }
     }
     await pipeline.exec();
     return [...pending.keys()];
+  }
+
+  /** Events and dead letters over about the last `windowSeconds` (see windowBuckets), and the newest event. */
+  async window(streamId: string, windowSeconds: number, now = Date.now()): Promise<StreamWindow> {
+    const { series, first, last, since } = windowBuckets(windowSeconds, now);
+    const fields: string[] = [];
+    for (let b = first; b <= last; b++) fields.push(`e:${b}`, `d:${b}`);
+    const [counts, newest] = await Promise.all([
+      this.redis.hmget(KEY(streamId) + series.suffix, ...fields),
+      this.redis.hget(KEY(streamId), 'last'),
+    ]);
+    let events = 0;
+    let deadLetters = 0;
+    counts.forEach((value, i) => {
+      if (i % 2 === 0) events += Number(value ?? 0);
+      else deadLetters += Number(value ?? 0);
+    });
+    const lastEventAt = Number(newest ?? 0);
+    return { events, deadLetters, since, lastEventAt: lastEventAt > 0 ? new Date(lastEventAt) : null };
   }
 
   /** Rates over the last minute (the current, partial bucket included). */

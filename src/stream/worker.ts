@@ -13,6 +13,9 @@ import type { DetectorPartitionState, PartitionState } from './partition-state.t
 import { processBatch, tickPartition } from './process-batch.ts';
 import { serializeAnomaly } from './serialize.ts';
 import { SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
+import { readIngestionLag } from '../telemetry/lag.ts';
+import { observeIngestionLag, recordBatch, recordProcessingError, recordSilenceAnomalies } from '../telemetry/metrics.ts';
+import { NO_DETECTIONS, traceDetections, type Detections } from '../telemetry/spans.ts';
 
 export interface WorkerOptions {
   /** Checkpoint detector state at least every this many events per partition... */
@@ -76,6 +79,7 @@ export class StreamWorker {
   private stopped = false;
   private assigned: TopicPartition[] = [];
   private readonly control = new AbortController();
+  private unobserveLag: () => void = () => undefined;
 
   constructor(
     private readonly services: Services,
@@ -112,6 +116,9 @@ export class StreamWorker {
     this.timers.push(setInterval(() => void this.tick(), this.options.tickIntervalMs));
     this.timers.push(setInterval(() => void this.flushStats(), this.options.statsIntervalMs));
     void this.listenForControl();
+    this.unobserveLag = observeIngestionLag(() =>
+      readIngestionLag(this.services.ports, this.config.consumerGroup, this.assigned, (topic) => this.catalog.stream(topic)?.name),
+    );
     this.log.info({ worker: this.id, topics: this.topics }, 'worker started');
   }
 
@@ -135,8 +142,10 @@ export class StreamWorker {
       try {
         const found = tickPartition(stream, await pending, now);
         const inserted = await insertAnomalies(this.services.ports.db, found, this.catalog.groupingContext());
+        recordSilenceAnomalies(stream.name, inserted.anomalies);
         await this.announce(stream, { ...inserted, deadLetters: [] });
       } catch (error) {
+        recordProcessingError(stream.name, 'freshness');
         this.log.warn({ topic, partition, error: (error as Error).message }, 'freshness check failed');
       }
     }
@@ -162,6 +171,7 @@ export class StreamWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.control.abort();
+    this.unobserveLag();
     for (const timer of this.timers) clearInterval(timer);
     await this.flushStats();
     await this.reconciling.catch(() => undefined);
@@ -211,7 +221,11 @@ export class StreamWorker {
     const consumer = this.createConsumer();
     this.consumer = consumer;
     await consumer.start(topics, {
-      onBatch: (batch, control) => this.onBatch(batch, control),
+      onBatch: (batch, control) =>
+        this.onBatch(batch, control).catch((error: unknown) => {
+          recordProcessingError(this.catalog.stream(batch.topic)?.name ?? batch.topic, 'batch', batch.messages.length);
+          throw error;
+        }),
       onAssignment: (assigned) => this.onAssignment(assigned),
     });
   }
@@ -303,8 +317,12 @@ export class StreamWorker {
     }
     const size = batch.messages.length;
     await this.gate.acquire(size, control.heartbeat);
+    const startedAt = performance.now();
+    let detections: Detections = NO_DETECTIONS;
     try {
       const effects = processBatch(stream, state, batch.messages, this.config.maxEventBytes);
+      // Spans only for events that became anomalies: none for the rest.
+      detections = traceDetections(stream, effects.anomalies, performance.timeOrigin + startedAt);
       state.eventsSinceCheckpoint += size;
       const checkpointDue =
         state.uncheckpointedStart ||
@@ -317,13 +335,15 @@ export class StreamWorker {
       }
       let committed;
       try {
-        committed = await commitBatch(
-          this.services.ports.db,
-          this.config.consumerGroup,
-          { topic: batch.topic, partition: batch.partition, epoch: state.epoch },
-          effects,
-          checkpoints,
-          this.catalog.groupingContext(),
+        committed = await detections.commit(() =>
+          commitBatch(
+            this.services.ports.db,
+            this.config.consumerGroup,
+            { topic: batch.topic, partition: batch.partition, epoch: state.epoch },
+            effects,
+            checkpoints,
+            this.catalog.groupingContext(),
+          ),
         );
       } catch (error) {
         // Detector state ran ahead of what was committed: forget it and restore from PostgreSQL.
@@ -340,14 +360,16 @@ export class StreamWorker {
         deadLetters: effects.deadLetters.length,
         lastEventAt: batch.messages.reduce((max, m) => Math.max(max, m.timestamp), 0),
       });
+      recordBatch(stream.name, { validEvents: effects.validEvents, deadLetters: effects.deadLetters.length, anomalies: committed.anomalies, startedAt });
       if (effects.nextOffset > state.committedOffset) state.committedOffset = effects.nextOffset;
       if (checkpointDue) {
         state.eventsSinceCheckpoint = 0;
         state.lastCheckpointAt = Date.now();
         state.uncheckpointedStart = false;
       }
-      await this.announce(stream, committed);
+      await this.announce(stream, committed, detections);
     } finally {
+      detections.end();
       this.gate.release(size);
     }
   }
@@ -365,10 +387,10 @@ export class StreamWorker {
   }
 
   /** After commit: live subscribers hear of new anomalies; dead letters are copied to the DLQ topic. */
-  private async announce(stream: StreamSpec, committed: Awaited<ReturnType<typeof commitBatch>>): Promise<void> {
+  private async announce(stream: StreamSpec, committed: Awaited<ReturnType<typeof commitBatch>>, detections: Detections = NO_DETECTIONS): Promise<void> {
     const { pubsub, ports } = this.services;
     await Promise.all([
-      ...committed.anomalies.map((a) => pubsub.publish(CHANNELS.anomalies, serializeAnomaly(a))),
+      ...committed.anomalies.map((a) => detections.publish(a, CHANNELS.anomalies, () => pubsub.publish(CHANNELS.anomalies, serializeAnomaly(a)))),
       ...[...committed.incidentIds].map((id) => pubsub.publish(CHANNELS.incidents, { id })),
     ]);
     if (committed.executionIds.length > 0) this.options.onExecutionsPlanned(committed.executionIds);
@@ -383,7 +405,10 @@ export class StreamWorker {
           })),
         )
         // The row in PostgreSQL is the dead letter of record; the topic copy is a convenience.
-        .catch((error: Error) => this.log.warn({ error: error.message, topic: stream.topic }, 'copy to the DLQ topic failed'));
+        .catch((error: Error) => {
+          recordProcessingError(stream.name, 'dead_letter_copy');
+          this.log.warn({ error: error.message, topic: stream.topic }, 'copy to the DLQ topic failed');
+        });
     }
   }
 }

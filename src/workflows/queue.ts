@@ -9,7 +9,9 @@ export type RunbookJob =
   | { name: 'step'; data: { executionId: string; index: number } }
   | { name: 'verify'; data: { executionId: string } }
   | { name: 'sweep-incidents'; data: Record<string, never> }
-  | { name: 'retention'; data: Record<string, never> };
+  | { name: 'retention'; data: Record<string, never> }
+  /** `streams`: the stream-name patterns of the worker that scheduled it (VIGIL_WORKER_STREAMS); null: every stream. */
+  | { name: 'evaluate-slas'; data: { streams: string[] | null } };
 
 /** BullMQ needs connections that retry forever (maxRetriesPerRequest: null); they are its own. */
 export function bullConnection(redisUrl: string): Redis {

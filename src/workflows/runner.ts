@@ -5,11 +5,15 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import type { Services } from '../resolvers/services.ts';
 import { SEVERITIES } from '../resolvers/severity.ts';
+import { streamNameFilter } from '../stream/catalog.ts';
 import { ACTIONS } from './actions.ts';
 import { sweepQuietIncidents } from './incident-sweep.ts';
 import { applyRetention } from './retention.ts';
+import { SlaEvaluator } from './sla-evaluation.ts';
 import { bullConnection, jobIds, RUNBOOK_QUEUE, type RunbookJob } from './queue.ts';
 import { StepFailure } from './step-context.ts';
+import { observeQueueDepth, recordJobFailure } from '../telemetry/metrics.ts';
+import { traceRunbookStep } from '../telemetry/spans.ts';
 
 /**
  * Runs runbook executions as BullMQ jobs: a `start` job per execution, one
@@ -19,6 +23,7 @@ import { StepFailure } from './step-context.ts';
  */
 export class RunbookRunner {
   private worker: BullWorker | undefined;
+  private unobserveQueue: () => void = () => undefined;
 
   constructor(
     private readonly services: Services,
@@ -37,12 +42,26 @@ export class RunbookRunner {
       stalledInterval: 5_000,
       maxStalledCount: 3,
     });
-    this.worker.on('failed', (job, error) => this.log.debug({ job: job?.id, error: error.message }, 'runbook job attempt failed'));
+    this.worker.on('failed', (job, error) => {
+      recordJobFailure(job?.name ?? 'unknown');
+      this.log.debug({ job: job?.id, error: error.message }, 'runbook job attempt failed');
+    });
+    this.unobserveQueue = observeQueueDepth(this.queue.qualifiedName, () =>
+      this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
+    );
     await this.queue.upsertJobScheduler('sweep-incidents', { every: this.config.incidentSweepMs }, { name: 'sweep-incidents', data: {} });
     await this.queue.upsertJobScheduler('retention', { every: this.config.retentionSweepMs }, { name: 'retention', data: {} });
+    // Workers limited to some streams share the queue: each set of streams has a scheduler of its own, and the job says which.
+    const streams = this.config.workerStreams ?? null;
+    await this.queue.upsertJobScheduler(
+      streams ? `evaluate-slas:${streams.join(',')}` : 'evaluate-slas',
+      { every: this.config.slaEvaluationMs },
+      { name: 'evaluate-slas', data: { streams }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
   }
 
   async stop(): Promise<void> {
+    this.unobserveQueue();
     await this.worker?.close();
   }
 
@@ -59,6 +78,10 @@ export class RunbookRunner {
         const deleted = await applyRetention(this.services.ports.db, new Date());
         if (deleted.anomalies + deleted.deadLetters + deleted.incidents > 0) this.log.info(deleted, 'retention deleted old rows');
         return deleted;
+      }
+      case 'evaluate-slas': {
+        const summary = await new SlaEvaluator(this.services, this.log).evaluateAll(streamNameFilter(data.streams ?? undefined));
+        return { evaluated: summary.evaluated, breached: summary.breached.length, recovered: summary.recovered.length, failed: summary.failed };
       }
       case 'sweep-incidents': {
         const resolved = await sweepQuietIncidents(this.services.ports.db);
@@ -138,17 +161,22 @@ export class RunbookRunner {
     });
     await this.announce(executionId, null);
     try {
-      const output = await ACTIONS[step.action]({
-        execution,
-        runbookName: execution.runbook.name,
-        incident: execution.incident,
-        step,
-        params: step.params as Record<string, unknown>,
-        attempt,
-        services: this.services,
-        config: this.config,
-        log: this.log,
-      });
+      const output = await traceRunbookStep(
+        db,
+        { executionId, runbook: execution.runbook.name, index, action: step.action, attempt, incidentId: execution.incidentId },
+        () =>
+          ACTIONS[step.action]({
+            execution,
+            runbookName: execution.runbook.name,
+            incident: execution.incident,
+            step,
+            params: step.params as Record<string, unknown>,
+            attempt,
+            services: this.services,
+            config: this.config,
+            log: this.log,
+          }),
+      );
       await db.stepExecution.update({
         where: { executionId_index: { executionId, index } },
         data: { status: 'SUCCEEDED', output: (output ?? null) as Prisma.InputJsonValue, error: null, finishedAt: new Date() },

@@ -117,7 +117,7 @@ export async function startTestWorker(
     group: string;
     maxEventBytes?: number;
     /** Also run the runbook side (outbox relay, step runner, incident sweep) in this process. */
-    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'scaleHookUrl' | 'queuePrefix'>>;
+    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'slaEvaluationMs' | 'scaleHookUrl' | 'queuePrefix'>>;
   } & Partial<WorkerOptions>,
 ): Promise<Worker> {
   const { streams, group, maxEventBytes, workflows: workflowConfig, ...workerOptions } = options;

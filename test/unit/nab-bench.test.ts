@@ -94,7 +94,7 @@ describe('NAB runner: the score map', () => {
 
 describe('NAB bench command', () => {
   it('plans runs from --detector and --params', () => {
-    expect(planRuns('all', undefined).map((r) => r.kind)).toEqual(['ZSCORE', 'MAD', 'EWMA', 'SEASONAL', 'THRESHOLD', 'ENSEMBLE']);
+    expect(planRuns('all', undefined).map((r) => r.kind)).toEqual(['ZSCORE', 'MAD', 'EWMA', 'SEASONAL', 'THRESHOLD', 'LIKELIHOOD', 'ENSEMBLE']);
     expect(planRuns('zscore', '{"window":600}')).toEqual([{ kind: 'ZSCORE', params: { window: 600 } }]);
     expect(planRuns('all', '{"EWMA":{"alpha":0.01}}').find((r) => r.kind === 'EWMA')?.params).toEqual({ alpha: 0.01 });
     expect(planRuns('MAD', '{"MAD":{"window":50}}')).toEqual([{ kind: 'MAD', params: { window: 50 } }]);

@@ -355,7 +355,7 @@ describe('processBatch: positions and replay', () => {
     const { threshold } = standardDetectors();
     const state = partitionState({ position: 10n, committedOffset: 10n });
     const effects = processBatch(streamSpec([threshold]), state, [msg(8, { host: 'a', latency_ms: 500 }), msg(9, '{')], LIMIT);
-    expect(effects).toEqual({ anomalies: [], deadLetters: [], validEvents: 0, nextOffset: 10n });
+    expect(effects).toEqual({ anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: 10n });
     expect(state.detectors.size).toBe(0);
   });
 

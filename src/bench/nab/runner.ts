@@ -1,5 +1,5 @@
 import { createDetector, type DetectorModel, type Verdict } from '../../detectors/detector.ts';
-import { normalizeDetectorParams } from '../../detectors/params.ts';
+import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from '../../detectors/params.ts';
 import type { DetectorKind } from '../../generated/prisma/enums.ts';
 import type { NabFile } from './loader.ts';
 import { scoreDetector, type Profile, type ProfileResult, type ScoredSeries } from './scorer.ts';
@@ -9,7 +9,7 @@ import { scoreDetector, type Profile, type ProfileResult, type ScoredSeries } fr
  * them: the same models (createDetector), one fresh model and state per
  * file, one value at a time in row order, no look-ahead, one parameter set
  * for all files. The only per-file fact used is the file's min and max
- * (NAB allows it), and only by THRESHOLD.
+ * (NAB allows it), and only by THRESHOLD and LIKELIHOOD.
  *
  * NAB wants a score in [0, 1] per row. A verdict maps to
  *
@@ -28,7 +28,7 @@ import { scoreDetector, type Profile, type ProfileResult, type ScoredSeries } fr
  */
 
 /** The kinds that make sense on NAB, in the order `--detector all` runs them. FRESHNESS judges gaps, not values. */
-export const NAB_DETECTOR_KINDS = ['ZSCORE', 'MAD', 'EWMA', 'SEASONAL', 'THRESHOLD', 'ENSEMBLE'] as const satisfies readonly DetectorKind[];
+export const NAB_DETECTOR_KINDS = ['ZSCORE', 'MAD', 'EWMA', 'SEASONAL', 'THRESHOLD', 'LIKELIHOOD', 'ENSEMBLE'] as const satisfies readonly DetectorKind[];
 export type NabDetectorKind = (typeof NAB_DETECTOR_KINDS)[number];
 
 /** ENSEMBLE's members when the params give none: the three windowed/smoothed statistical kinds, with their defaults. */
@@ -38,7 +38,9 @@ export const DEFAULT_ENSEMBLE_MEMBERS: readonly Record<string, unknown>[] = [{ k
  * The params a detector of `kind` gets for `file`, from the user's params
  * (one set for all files). THRESHOLD: `min` and `max` default to the file's
  * min and max (for a constant file only `max` is set, as min < max is
- * required). ENSEMBLE: `members` defaults to DEFAULT_ENSEMBLE_MEMBERS.
+ * required). LIKELIHOOD: `inputMin` and `inputMax` default to the file's
+ * min and max (left out for a constant file). ENSEMBLE: `members` defaults
+ * to DEFAULT_ENSEMBLE_MEMBERS.
  */
 export function paramsForFile(kind: NabDetectorKind, params: Record<string, unknown>, file: Pick<NabFile, 'min' | 'max'>): Record<string, unknown> {
   if (kind === 'THRESHOLD') {
@@ -49,6 +51,10 @@ export function paramsForFile(kind: NabDetectorKind, params: Record<string, unkn
     }
     return out;
   }
+  if (kind === 'LIKELIHOOD') {
+    if ('inputMin' in params || 'inputMax' in params || !(file.min < file.max)) return params;
+    return { ...params, inputMin: file.min, inputMax: file.max };
+  }
   if (kind === 'ENSEMBLE' && !('members' in params)) return { ...params, members: DEFAULT_ENSEMBLE_MEMBERS };
   return params;
 }
@@ -57,8 +63,12 @@ export function paramsForFile(kind: NabDetectorKind, params: Record<string, unkn
 export function alertThreshold(kind: NabDetectorKind, normalised: Record<string, unknown>): number {
   if (kind === 'THRESHOLD') return 1;
   const t = normalised.threshold;
-  if (typeof t !== 'number' || !(t > 0)) throw new Error(`${kind}: no positive threshold in the params`);
-  return t;
+  if (typeof t === 'number' && t > 0) return t;
+  // A target alert rate leaves threshold null: scale row scores by the kind's default threshold instead
+  // (any fixed scale gives the same NAB result, since the threshold is swept).
+  const fallback = (DETECTOR_PARAM_SPECS[kind] as Record<string, { default?: unknown }>).threshold?.default;
+  if (typeof fallback === 'number' && fallback > 0) return fallback;
+  throw new Error(`${kind}: no positive threshold in the params`);
 }
 
 /** A verdict's NAB score in [0, 1]: score / (score + theta); 0 while the model was warming up. */

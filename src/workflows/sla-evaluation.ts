@@ -1,0 +1,180 @@
+import type { Logger } from 'pino';
+import type { Anomaly, Detector, Sla, Stream } from '../generated/prisma/client.ts';
+import { newId } from '../ids.ts';
+import { CHANNELS } from '../pubsub/pubsub.ts';
+import { incidentPolicyOf } from '../resolvers/detectors.ts';
+import { groupAnomalies, type GroupingResult } from '../resolvers/incident-writer.ts';
+import type { Services } from '../resolvers/services.ts';
+import { serializeAnomaly } from '../stream/serialize.ts';
+import { boundsOf, breachScore, judge, metricOf, type SlaJudgement, type SlaMeasurements } from './sla-judge.ts';
+
+export type SlaRow = Sla & { stream: Stream; detector: Detector | null };
+
+export type SlaOutcome = 'met' | 'breached' | 'still-breached' | 'recovered' | 'skipped';
+
+export interface SlaEvaluationSummary {
+  evaluated: number;
+  breached: string[];
+  recovered: string[];
+  failed: number;
+}
+
+const OPEN = { in: ['OPEN' as const, 'ACKNOWLEDGED' as const] };
+
+/**
+ * Evaluates SLAs (a scheduled BullMQ job, see runner.ts): measures, judges
+ * (sla-judge.ts) and records `met`, `current` and `evaluatedAt` every time.
+ * Only a change of state writes more: met -> breached records an anomaly of
+ * the SLA's companion detector (its lineage names the SLA) and groups it into
+ * an incident like any other, runbooks included; breached -> met resolves the
+ * SLA's open incidents. A state change is a compare-and-set on the Sla row in
+ * the same transaction, so two evaluators never record one breach twice.
+ */
+export class SlaEvaluator {
+  constructor(
+    private readonly services: Services,
+    private readonly log: Logger,
+    /** Called with the runbook executions a breach wrote (the outbox), to relay them at once. */
+    private readonly onExecutionsPlanned: (executionIds: string[]) => void = () => undefined,
+  ) {}
+
+  /** Every SLA of an accepted, ACTIVE stream (a paused stream is not judged: its SLAs keep their state). */
+  async evaluateAll(acceptsStream: (streamName: string) => boolean): Promise<SlaEvaluationSummary> {
+    const slas = await this.services.ports.db.sla.findMany({ include: { stream: true, detector: true }, orderBy: { id: 'asc' } });
+    const summary: SlaEvaluationSummary = { evaluated: 0, breached: [], recovered: [], failed: 0 };
+    for (const sla of slas) {
+      if (!acceptsStream(sla.stream.name) || sla.stream.status !== 'ACTIVE') continue;
+      try {
+        const outcome = await this.evaluate(sla);
+        summary.evaluated++;
+        if (outcome === 'breached') summary.breached.push(sla.id);
+        if (outcome === 'recovered') summary.recovered.push(sla.id);
+      } catch (error) {
+        // One SLA that cannot be measured must not stop the others.
+        summary.failed++;
+        this.log.warn({ sla: sla.id, error: (error as Error).message }, 'SLA evaluation failed');
+      }
+    }
+    return summary;
+  }
+
+  async evaluate(sla: SlaRow, now = new Date()): Promise<SlaOutcome> {
+    const judged = judge(sla.objective, sla.threshold, await this.measure(sla, now));
+    if (sla.met && !judged.met) return (await this.breach(sla, judged, now)) ? 'breached' : 'skipped';
+    if (!sla.met && judged.met) return (await this.recover(sla, judged, now)) ? 'recovered' : 'skipped';
+    const { db } = this.services.ports;
+    // Guarded by the state read: an evaluator that just changed it is not overwritten.
+    const updated = await db.sla.updateMany({ where: { id: sla.id, met: judged.met }, data: { current: judged.current, evaluatedAt: now } });
+    if (updated.count === 0) return 'skipped';
+    if (judged.met) return 'met';
+    // Still breached: the incident stays alive (the quiet-period sweep would otherwise resolve it while the SLA is broken).
+    await db.incident.updateMany({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } }, data: { lastSeenAt: now } });
+    return 'still-breached';
+  }
+
+  /** What the objective needs, no more. */
+  private async measure(sla: SlaRow, now: Date): Promise<SlaMeasurements> {
+    const { stats, health, ports } = this.services;
+    const base: SlaMeasurements = { now, stream: sla.stream.name, sla: sla.name, windowSeconds: sla.windowSeconds };
+    switch (sla.objective) {
+      case 'FRESHNESS': {
+        const { lastEventAt } = await stats.window(sla.streamId, 1, now.getTime());
+        return { ...base, lastEventAt, slaCreatedAt: sla.createdAt };
+      }
+      case 'INGESTION_LAG':
+        return { ...base, ingestionLag: (await health.stream(sla.stream)).ingestionLag };
+      case 'ERROR_RATE':
+      case 'COMPLETENESS': {
+        const window = await stats.window(sla.streamId, sla.windowSeconds, now.getTime());
+        return { ...base, events: window.events, deadLetters: window.deadLetters };
+      }
+      case 'ANOMALY_RATE': {
+        const window = await stats.window(sla.streamId, sla.windowSeconds, now.getTime());
+        // Distinct events, so an event two detectors flag counts once; SLA breaches and SHADOW detectors do not count.
+        const [row] = await ports.db.$queryRaw<{ n: number }[]>`
+          SELECT count(*)::int AS n FROM (
+            SELECT DISTINCT "topic", "partition", "offset" FROM "Anomaly"
+            WHERE "streamId" = ${sla.streamId} AND "detectedAt" >= ${window.since} AND "shadow" = false AND "slaId" IS NULL
+          ) AS anomalous`;
+        return { ...base, events: window.events, anomalousEvents: row?.n ?? 0 };
+      }
+    }
+  }
+
+  private async breach(sla: SlaRow, judged: SlaJudgement, now: Date): Promise<boolean> {
+    const { db } = this.services.ports;
+    const detector = sla.detector ?? (await this.services.slas.companion(sla.id));
+    const current = judged.current ?? 0;
+    const committed = await db.$transaction(async (tx): Promise<{ anomaly: Anomaly; grouped: GroupingResult } | null> => {
+      const flipped = await tx.sla.updateMany({ where: { id: sla.id, met: true }, data: { met: false, current, evaluatedAt: now } });
+      if (flipped.count !== 1) return null;
+      const anomaly = await tx.anomaly.create({
+        data: {
+          id: newId('Anomaly'),
+          streamId: sla.streamId,
+          detectorId: detector.id,
+          detectorVersion: detector.currentVersion,
+          seriesKey: null,
+          field: metricOf(sla.objective),
+          value: current,
+          score: breachScore(sla.threshold, current),
+          expected: null,
+          ...boundsOf(sla.objective, sla.threshold),
+          severity: sla.severity,
+          shadow: false,
+          eventTime: now,
+          explanation: judged.explanation,
+          // The "event" is the evaluation: no Kafka message, so partition -1 and the time in ms keep each breach unique.
+          topic: sla.stream.topic,
+          partition: -1,
+          offset: BigInt(now.getTime()),
+          eventKey: null,
+          eventTimestamp: now,
+          schemaVersion: sla.stream.schemaVersion,
+          traceparent: null,
+          slaId: sla.id,
+        },
+      });
+      const grouped = await groupAnomalies(tx, [anomaly], {
+        policyOf: () => incidentPolicyOf(detector),
+        describe: () => ({ stream: sla.stream.name, detector: detector.name }),
+        describeDetector: () => ({ streamId: sla.stream.id, streamName: sla.stream.name, detectorName: detector.name }),
+        now,
+      });
+      return { anomaly, grouped };
+    });
+    if (!committed) return false;
+    this.log.info({ sla: sla.id, current, incidents: [...committed.grouped.incidentIds] }, `SLA breached: ${judged.explanation}`);
+    const { pubsub } = this.services;
+    await Promise.all([
+      pubsub.publish(CHANNELS.anomalies, serializeAnomaly(committed.anomaly)),
+      ...[...committed.grouped.incidentIds].map((id) => pubsub.publish(CHANNELS.incidents, { id })),
+    ]);
+    if (committed.grouped.executionIds.length > 0) this.onExecutionsPlanned(committed.grouped.executionIds);
+    return true;
+  }
+
+  private async recover(sla: SlaRow, judged: SlaJudgement, now: Date): Promise<boolean> {
+    const { db } = this.services.ports;
+    const resolved = await db.$transaction(async (tx) => {
+      const flipped = await tx.sla.updateMany({ where: { id: sla.id, met: false }, data: { met: true, current: judged.current, evaluatedAt: now } });
+      if (flipped.count !== 1) return null;
+      const open = await tx.incident.findMany({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } }, select: { id: true } });
+      for (const { id } of open) {
+        await tx.incident.update({
+          where: { id },
+          data: {
+            status: 'RESOLVED',
+            resolvedAt: now,
+            timeline: { create: { at: now, kind: 'SLA_MET', message: `SLA met again: ${judged.explanation}`, actor: 'vigil' } },
+          },
+        });
+      }
+      return open.map((i) => i.id);
+    });
+    if (!resolved) return false;
+    this.log.info({ sla: sla.id, current: judged.current, resolved }, `SLA met again: ${judged.explanation}`);
+    await Promise.all(resolved.map((id) => this.services.pubsub.publish(CHANNELS.incidents, { id })));
+    return true;
+  }
+}
