@@ -10,6 +10,19 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
+/** `n` standard normal values (Box-Muller over mulberry32): deterministic noise for detector tests. */
+export function normals(n: number, seed: number): number[] {
+  const rand = mulberry32(seed);
+  const out: number[] = [];
+  while (out.length < n) {
+    const u = 1 - rand();
+    const v = rand();
+    const r = Math.sqrt(-2 * Math.log(u));
+    out.push(r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v));
+  }
+  return out.slice(0, n);
+}
+
 export interface SeededEvent {
   key: string;
   value: { host: string; latency_ms: number; at: string };

@@ -5,30 +5,10 @@ import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from '../../src/detecto
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
 import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { mulberry32, normals } from '../support/seeded-events.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals, as in detectors.test.ts.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function normals(n: number, seed: number): number[] {
-  const rand = mulberry32(seed);
-  const out: number[] = [];
-  while (out.length < n) {
-    const u = 1 - rand();
-    const v = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    out.push(r * Math.cos(2 * Math.PI * v), r * Math.sin(2 * Math.PI * v));
-  }
-  return out.slice(0, n);
-}
 
 const PERIOD = 24;
 const season = (t: number) => 20 * Math.sin((2 * Math.PI * t) / PERIOD);

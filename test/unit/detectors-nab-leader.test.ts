@@ -6,18 +6,9 @@ import { ENSEMBLE_MEMBER_KINDS, normalizeDetectorParams } from '../../src/detect
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import { surprise } from '../../src/detectors/tail.ts';
 import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { mulberry32 } from '../support/seeded-events.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function noise(n: number, seed: number, mean = 100, sd = 5): number[] {
   const rand = mulberry32(seed);

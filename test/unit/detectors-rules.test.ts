@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createDetector, type DetectorModel, type Verdict } from '../../src/detectors/detector.ts';
 import { fmt } from '../../src/detectors/format.ts';
+import { mulberry32 } from '../support/seeded-events.ts';
 
 // THRESHOLD, FRESHNESS and ENSEMBLE. Series are deterministic (mulberry32).
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** N(mean, sd) by Box-Muller. */
 function noise(n: number, seed: number, mean = 100, sd = 5): number[] {

@@ -22,20 +22,11 @@ import {
   type RowWindow,
   type ScoredSeries,
 } from '../../src/bench/nab/scorer.ts';
+import { mulberry32 } from '../support/seeded-events.ts';
 
 const [STANDARD, LOW_FP, LOW_FN] = NAB_PROFILES as [Profile, Profile, Profile];
 const W = STANDARD.weights;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A 100-row file (probation 15) with the given windows and detections (score 1) at `hits`. */
 function file(windows: RowWindow[], hits: number[], n = 100): ScoredSeries {
