@@ -43,6 +43,22 @@ export interface Config {
   metricsPort: number | undefined;
   /** How often SLAs are evaluated (a BullMQ job scheduler). */
   slaEvaluationMs: number;
+  /** How often a synthetic canary goes to each partition of each ACTIVE stream (a BullMQ job scheduler); 0: never. */
+  canaryMs: number;
+  /** How often the self-monitoring sampler runs (a BullMQ job scheduler); 0: never. */
+  selfMonitorMs: number;
+  /** Stream names the sampler watches ("*" wildcards); undefined: every ACTIVE stream. */
+  selfMonitorStreams: string[] | undefined;
+  /** Consumer group whose committed offsets the sampler measures ingestion lag against (default: consumerGroup). */
+  selfMonitorGroup: string;
+  /** Self-monitoring: ingestion lag (events) above which a stream's pipeline is degraded. */
+  selfLagMax: number;
+  /** Self-monitoring: error rate (dead letters / events, last minute) above which a stream's pipeline is degraded. */
+  selfErrorRateMax: number;
+  /** Self-monitoring: seconds a canary may be overdue (VIGIL_CANARY_TIMEOUT_SECONDS). */
+  selfCanaryMaxSeconds: number;
+  /** Self-monitoring incidents resolve after this many quiet seconds. */
+  selfQuietSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +81,17 @@ export function loadConfig(env: Env = process.env): Config {
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min || value > max) {
       problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const decimal = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      problems.push(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
       return fallback;
     }
     return value;
@@ -124,12 +151,25 @@ export function loadConfig(env: Env = process.env): Config {
     metricsPort: env.VIGIL_METRICS_PORT ? integer('VIGIL_METRICS_PORT', 0, 1, 65535) : undefined,
     retentionSweepMs: integer('VIGIL_RETENTION_SWEEP_MS', 3_600_000, 1_000, 86_400_000),
     slaEvaluationMs: integer('VIGIL_SLA_EVALUATION_MS', 10_000, 100, 3_600_000),
+    canaryMs: integer('VIGIL_CANARY_MS', 60_000, 0, 86_400_000),
+    selfMonitorMs: integer('VIGIL_SELF_MONITOR_MS', 10_000, 0, 3_600_000),
+    selfMonitorStreams: env.VIGIL_SELF_MONITOR_STREAMS
+      ? env.VIGIL_SELF_MONITOR_STREAMS.split(',').map((p) => p.trim()).filter((p) => p !== '')
+      : undefined,
+    selfMonitorGroup: env.VIGIL_SELF_MONITOR_GROUP || env.VIGIL_CONSUMER_GROUP || 'vigil',
+    selfLagMax: integer('VIGIL_SELF_LAG_MAX', 10_000, 0, 1_000_000_000),
+    selfErrorRateMax: decimal('VIGIL_SELF_ERROR_RATE_MAX', 0.05, 0, 1),
+    selfCanaryMaxSeconds: integer('VIGIL_CANARY_TIMEOUT_SECONDS', 180, 1, 86_400),
+    selfQuietSeconds: integer('VIGIL_SELF_QUIET_SECONDS', 120, 1, 30 * 24 * 3600),
     sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS
       ? env.VIGIL_WORKER_STREAMS.split(',').map((p) => p.trim()).filter((p) => p !== '')
       : undefined,
   };
+  if (config.selfMonitorMs > 0 && config.selfMonitorMs < 100) {
+    problems.push(`VIGIL_SELF_MONITOR_MS must be 0 (off) or from 100 to 3600000, got "${env.VIGIL_SELF_MONITOR_MS}"`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

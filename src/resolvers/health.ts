@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Db } from '../db.ts';
 import type { Stream } from '../generated/prisma/client.ts';
+import { readCanary } from '../stream/canary.ts';
 import type { StreamStats } from '../stream/stream-stats.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
 
@@ -20,6 +21,10 @@ export interface StreamHealth {
   deadLetters: number;
   lastEventAt: Date | null;
   freshnessSeconds: number | null;
+  /** End-to-end time of the newest complete round of synthetic canaries (src/workflows/canary.ts); null before the first. */
+  canaryLatencySeconds: number | null;
+  /** When that round was complete (its last canary committed). */
+  lastCanaryAt: Date | null;
 }
 
 /** Workers refresh this key on a timer; its presence is the liveness of the worker fleet. */
@@ -100,11 +105,12 @@ export class HealthService {
   }
 
   async stream(stream: Stream): Promise<StreamHealth> {
-    const [ends, committed, deadLetters, rates] = await Promise.all([
+    const [ends, committed, deadLetters, rates, canary] = await Promise.all([
       this.ports.kafka.endOffsets(stream.topic).catch(() => new Map<number, bigint>()),
       this.ports.db.consumerOffset.findMany({ where: { groupId: this.ports.consumerGroup, topic: stream.topic } }),
       this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
       this.ports.stats.rates(stream.id),
+      readCanary(this.ports.redis, stream.id).catch(() => ({ arrivedAt: null, latencyMs: null })),
     ]);
     const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
     let lag = 0n;
@@ -120,6 +126,8 @@ export class HealthService {
       deadLetters,
       lastEventAt: rates.lastEventAt,
       freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
+      canaryLatencySeconds: canary.arrivedAt && canary.latencyMs !== null ? canary.latencyMs / 1000 : null,
+      lastCanaryAt: canary.arrivedAt,
     };
   }
 }

@@ -3,6 +3,7 @@ import type { Severity } from '../generated/prisma/enums.ts';
 import { newId } from '../ids.ts';
 import { decideGrouping, groupKey, severityRank, type IncidentPolicy } from './incident-policy.ts';
 import type { RunbookStep } from './runbooks.ts';
+import { INPUT_SUSPECT, inputSuspectNote, selfIncidentTitle, SELF_STREAM_NAME } from '../workflows/self-monitor-stream.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -40,13 +41,19 @@ export async function groupAnomalies(tx: Tx, anomalies: Anomaly[], context: Grou
     let incidentId: string;
     let triggered: 'opened' | 'escalated' | null = null;
 
+    // A business incident opened (or reopened) while its stream's pipeline is degraded says its input is suspect.
+    const isSelf = stream === SELF_STREAM_NAME;
+    const suspect = decision.action !== 'join' && !isSelf ? await inputSuspectNote(tx, anomaly.streamId) : null;
     if (decision.action === 'open') {
       incidentId = newId('Incident');
       const series = policy.groupBy === 'SERIES' && anomaly.seriesKey !== null ? ` (${anomaly.seriesKey})` : '';
+      const title = isSelf
+        ? await selfIncidentTitle(tx, detector, anomaly.field, anomaly.seriesKey)
+        : `${detector}: ${anomaly.field} anomalies on ${stream}${series}`;
       await tx.incident.create({
         data: {
           id: incidentId,
-          title: `${detector}: ${anomaly.field} anomalies on ${stream}${series}`,
+          title,
           status: 'OPEN',
           severity: anomaly.severity,
           streamId: anomaly.streamId,
@@ -57,7 +64,12 @@ export async function groupAnomalies(tx: Tx, anomalies: Anomaly[], context: Grou
           openedAt: context.now,
           lastAnomalyAt: anomaly.eventTime,
           lastSeenAt: context.now,
-          timeline: { create: { at: context.now, kind: 'OPENED', message: `opened by ${anomaly.explanation}` } },
+          timeline: {
+            create: [
+              { at: context.now, kind: 'OPENED', message: `opened by ${anomaly.explanation}` },
+              ...(suspect ? [{ at: context.now, kind: INPUT_SUSPECT, message: suspect, actor: 'vigil' }] : []),
+            ],
+          },
         },
       });
       triggered = 'opened';
@@ -69,6 +81,7 @@ export async function groupAnomalies(tx: Tx, anomalies: Anomaly[], context: Grou
         events.push({ kind: 'REOPENED', message: `reopened within the ${policy.flapWindowSeconds} s flap window by a new anomaly` });
       }
       events.push({ kind: 'ANOMALY_JOINED', message: anomaly.explanation });
+      if (suspect) events.push({ kind: INPUT_SUSPECT, message: suspect });
       if (decision.escalateTo) {
         events.push({ kind: 'ESCALATED', message: `severity ${current.severity} -> ${decision.escalateTo}` });
         triggered = 'escalated';

@@ -16,6 +16,16 @@ StreamHealthRef.implement({
     deadLetters: t.exposeInt('deadLetters'),
     lastEventAt: t.expose('lastEventAt', { type: 'DateTime', nullable: true }),
     freshnessSeconds: t.exposeFloat('freshnessSeconds', { nullable: true }),
+    canaryLatencySeconds: t.exposeFloat('canaryLatencySeconds', {
+      nullable: true,
+      description:
+        'End-to-end time (produced to committed) of the newest complete round of synthetic canaries, one per partition; null before the first. See lastCanaryAt.',
+    }),
+    lastCanaryAt: t.expose('lastCanaryAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the newest complete round of canaries had been committed (its slowest partition); null before the first.',
+    }),
   }),
 });
 

@@ -82,7 +82,7 @@ export class KafkajsTransport implements EventTransport {
     const producer = await this.getProducer();
     await producer.send({
       topic,
-      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, ...(m.partition === undefined ? {} : { partition: m.partition }) })),
     });
   }
 

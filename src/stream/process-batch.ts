@@ -1,6 +1,7 @@
 import type { Severity } from '../generated/prisma/enums.ts';
 import type { DetectorSpec, StreamSpec } from './catalog.ts';
 import type { Verdict } from '../detectors/detector.ts';
+import { canaryOf } from './canary.ts';
 import { decodeMessage, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
 import { detectorState, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
@@ -59,6 +60,8 @@ export interface BatchEffects {
   validEvents: number;
   /** The offset after the last message of the batch. */
   nextOffset: bigint;
+  /** Synthetic canaries (CANARY_HEADER) read for the first time, with when each was sent: committed, never judged. */
+  canaries: { offset: bigint; sentAt: number }[];
 }
 
 /**
@@ -74,13 +77,19 @@ export function processBatch(
   messages: IncomingMessage[],
   maxEventBytes: number,
 ): BatchEffects {
-  const effects: BatchEffects = { anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: state.position };
+  const effects: BatchEffects = { anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: state.position, canaries: [] };
   for (const message of messages) {
     const offset = BigInt(message.offset);
     if (offset < state.position) continue; // already seen: a refetch after a seek
     effects.nextOffset = offset + 1n;
     // Before the committed offset the effects exist already; the event only rebuilds detector state.
     const replaying = offset < state.committedOffset;
+    const canary = canaryOf(message);
+    if (canary) {
+      // It travels the path (read, committed with the batch) but is no event: no contract, no detector, no dead letter.
+      if (!replaying && canary.sentAt !== null) effects.canaries.push({ offset, sentAt: canary.sentAt });
+      continue;
+    }
     const decoded = decodeMessage(message, stream, maxEventBytes);
     if (!decoded.ok) {
       if (!replaying) {

@@ -10,10 +10,19 @@
  */
 export const SCHEMA_VERSION_HEADER = 'vigil-schema-version';
 
+/**
+ * Header marking a synthetic canary event (src/workflows/canary.ts), its
+ * value the epoch milliseconds it was sent: the worker commits it like any
+ * event but never validates, scores or dead-letters it.
+ */
+export const CANARY_HEADER = 'vigil-canary';
+
 export interface OutgoingMessage {
   key: string | null;
   value: string;
   headers?: Record<string, string>;
+  /** An explicit partition (the canary checks each one); unset: by key. */
+  partition?: number;
 }
 
 export interface TopicAdmin {

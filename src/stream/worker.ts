@@ -5,6 +5,7 @@ import { CHANNELS } from '../pubsub/pubsub.ts';
 import { WORKER_HEARTBEAT_PREFIX, WORKER_HEARTBEAT_TTL_SECONDS } from '../resolvers/health.ts';
 import type { Services } from '../resolvers/services.ts';
 import { deadLetterTopic } from '../resolvers/streams.ts';
+import { recordCanaryArrival } from './canary.ts';
 import { Catalog, type StreamSpec } from './catalog.ts';
 import { commitBatch, insertAnomalies, loadPartition, ReplayedError, type CheckpointRow } from './effects-store.ts';
 import { InFlightGate } from './in-flight-gate.ts';
@@ -12,9 +13,9 @@ import { KafkajsConsumer } from './kafkajs-consumer.ts';
 import type { DetectorPartitionState, PartitionState } from './partition-state.ts';
 import { processBatch, tickPartition } from './process-batch.ts';
 import { serializeAnomaly } from './serialize.ts';
-import { SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
+import { CANARY_HEADER, SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
 import { readIngestionLag } from '../telemetry/lag.ts';
-import { observeIngestionLag, recordBatch, recordProcessingError, recordSilenceAnomalies } from '../telemetry/metrics.ts';
+import { observeIngestionLag, recordBatch, recordCanaryLatency, recordProcessingError, recordSilenceAnomalies } from '../telemetry/metrics.ts';
 import { NO_DETECTIONS, traceDetections, type Detections } from '../telemetry/spans.ts';
 
 export interface WorkerOptions {
@@ -50,6 +51,18 @@ export interface Worker {
 }
 
 const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/**
+ * The Kafka group a worker joins. Kafka assigns a group's partitions over the
+ * union of its members' topics, whatever each subscribed to, so workers
+ * limited to different streams (VIGIL_WORKER_STREAMS) must not share a group:
+ * each set of patterns gets its own. Offsets of record stay under the
+ * configured group in PostgreSQL, so health, replay and SLAs see one position.
+ */
+export function kafkaGroupOf(config: Pick<Config, 'consumerGroup' | 'workerStreams'>): string {
+  if (!config.workerStreams?.length) return config.consumerGroup;
+  return `${config.consumerGroup}.streams(${[...config.workerStreams].sort().join(',')})`;
+}
 
 function newestSchemaVersion(batch: IncomingBatch): number {
   let newest = 0;
@@ -89,7 +102,7 @@ export class StreamWorker {
     private readonly createConsumer: () => EventConsumer = () =>
       new KafkajsConsumer({
         brokers: config.kafkaBrokers,
-        groupId: config.consumerGroup,
+        groupId: kafkaGroupOf(config),
         clientId: `vigil-worker-${process.pid}`,
         log: log.child({ component: 'kafka-consumer' }),
         maxBytesPerPartition: config.fetchMaxBytes,
@@ -358,7 +371,8 @@ export class StreamWorker {
       this.services.stats.record(stream.id, {
         events: effects.validEvents + effects.deadLetters.length,
         deadLetters: effects.deadLetters.length,
-        lastEventAt: batch.messages.reduce((max, m) => Math.max(max, m.timestamp), 0),
+        // Canaries are no events: they must not make a silent stream look fresh.
+        lastEventAt: batch.messages.reduce((max, m) => (m.headers[CANARY_HEADER] === undefined ? Math.max(max, m.timestamp) : max), 0),
       });
       recordBatch(stream.name, { validEvents: effects.validEvents, deadLetters: effects.deadLetters.length, anomalies: committed.anomalies, startedAt });
       if (effects.nextOffset > state.committedOffset) state.committedOffset = effects.nextOffset;
@@ -367,10 +381,25 @@ export class StreamWorker {
         state.lastCheckpointAt = Date.now();
         state.uncheckpointedStart = false;
       }
+      if (effects.canaries.length > 0) await this.recordCanaries(stream, batch.partition, effects.canaries);
       await this.announce(stream, committed, detections);
     } finally {
       detections.end();
       this.gate.release(size);
+    }
+  }
+
+  /** Committed canaries: their end-to-end time goes to the histogram and, per round, to the stream's canary hash. */
+  private async recordCanaries(stream: StreamSpec, partition: number, canaries: { sentAt: number }[]): Promise<void> {
+    const now = Date.now();
+    try {
+      for (const canary of canaries) {
+        recordCanaryLatency(stream.name, (now - canary.sentAt) / 1000);
+        await recordCanaryArrival(this.services.ports.redis, stream.id, partition, canary.sentAt, now);
+      }
+    } catch (error) {
+      // The batch is committed; a lost record shows as an overdue canary, as it should.
+      this.log.warn({ topic: stream.topic, partition, error: (error as Error).message }, 'canary arrival not recorded');
     }
   }
 

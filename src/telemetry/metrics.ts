@@ -26,6 +26,7 @@ interface Instruments {
   processingErrors: Counter;
   detectionLatency: Histogram;
   batchDuration: Histogram;
+  canaryLatency: Histogram;
   stepFailures: Counter;
   jobFailures: Counter;
   openSubscriptions: UpDownCounter;
@@ -159,6 +160,11 @@ export function installMetrics(meter: Meter): void {
       unit: 's',
       advice: { explicitBucketBoundaries: BATCH_BUCKETS },
     }),
+    canaryLatency: meter.createHistogram('vigil_canary_latency_seconds', {
+      description: 'From a synthetic canary being produced to its being committed by a worker (end to end, per partition), by stream',
+      unit: 's',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS },
+    }),
     stepFailures: meter.createCounter('vigil_runbook_step_failures', { description: 'Runbook step attempts that failed, by action' }),
     jobFailures: meter.createCounter('vigil_runbook_job_failures', { description: 'BullMQ job attempts that failed, by job name' }),
     openSubscriptions: meter.createUpDownCounter('vigil_open_subscriptions', { description: 'GraphQL subscriptions open on this gateway, by channel' }),
@@ -234,6 +240,11 @@ export function recordBatch(stream: string, outcome: BatchOutcome): void {
   }
   m.batchDuration.record((performance.now() - outcome.startedAt) / 1000, attrs.stream);
   windowOf(stream).add(Date.now(), outcome.validEvents + outcome.deadLetters, outcome.deadLetters, 0);
+}
+
+/** A committed canary's end-to-end time (src/workflows/canary.ts). */
+export function recordCanaryLatency(stream: string, seconds: number): void {
+  instruments?.canaryLatency.record(Math.max(0, seconds), attributesOf(stream).stream);
 }
 
 /** Anomalies found by the clock (silence) rather than by an event. */

@@ -11,7 +11,11 @@ export type RunbookJob =
   | { name: 'sweep-incidents'; data: Record<string, never> }
   | { name: 'retention'; data: Record<string, never> }
   /** `streams`: the stream-name patterns of the worker that scheduled it (VIGIL_WORKER_STREAMS); null: every stream. */
-  | { name: 'evaluate-slas'; data: { streams: string[] | null } };
+  | { name: 'evaluate-slas'; data: { streams: string[] | null } }
+  /** A round of synthetic canaries to the streams of `streams` (as for evaluate-slas). */
+  | { name: 'canary'; data: { streams: string[] | null } }
+  /** `streams`: the stream-name patterns to sample (VIGIL_SELF_MONITOR_STREAMS), null: every ACTIVE stream; `group`: whose lag. */
+  | { name: 'self-monitor'; data: { streams: string[] | null; group: string } };
 
 /** BullMQ needs connections that retry forever (maxRetriesPerRequest: null); they are its own. */
 export function bullConnection(redisUrl: string): Redis {

@@ -9,6 +9,8 @@ import { streamNameFilter } from '../stream/catalog.ts';
 import { ACTIONS } from './actions.ts';
 import { sweepQuietIncidents } from './incident-sweep.ts';
 import { applyRetention } from './retention.ts';
+import { sendCanaries } from './canary.ts';
+import { consumesSelfStream, sampleSelf } from './self-monitor.ts';
 import { SlaEvaluator } from './sla-evaluation.ts';
 import { bullConnection, jobIds, RUNBOOK_QUEUE, type RunbookJob } from './queue.ts';
 import { StepFailure } from './step-context.ts';
@@ -58,6 +60,27 @@ export class RunbookRunner {
       { every: this.config.slaEvaluationMs },
       { name: 'evaluate-slas', data: { streams }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
     );
+    // Canaries likewise, per set of streams; VIGIL_CANARY_MS=0 removes this set's scheduler.
+    const canary = streams ? `canary:${streams.join(',')}` : 'canary';
+    if (this.config.canaryMs > 0) {
+      await this.queue.upsertJobScheduler(
+        canary,
+        { every: this.config.canaryMs },
+        { name: 'canary', data: { streams }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
+    } else {
+      await this.queue.removeJobScheduler(canary);
+    }
+    // Only workers that consume the self stream sample for it; the job names what to sample, whoever runs it.
+    if (this.config.selfMonitorMs > 0 && consumesSelfStream(streams ?? undefined)) {
+      const sampled = this.config.selfMonitorStreams ?? null;
+      const group = this.config.selfMonitorGroup;
+      await this.queue.upsertJobScheduler(
+        `self-monitor:${group}${sampled ? `:${sampled.join(',')}` : ''}`,
+        { every: this.config.selfMonitorMs },
+        { name: 'self-monitor', data: { streams: sampled, group }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
+    }
   }
 
   async stop(): Promise<void> {
@@ -83,6 +106,10 @@ export class RunbookRunner {
         const summary = await new SlaEvaluator(this.services, this.log).evaluateAll(streamNameFilter(data.streams ?? undefined));
         return { evaluated: summary.evaluated, breached: summary.breached.length, recovered: summary.recovered.length, failed: summary.failed };
       }
+      case 'self-monitor':
+        return sampleSelf(this.services, { streams: data.streams ?? null, group: data.group ?? this.config.selfMonitorGroup });
+      case 'canary':
+        return sendCanaries(this.services, this.log, streamNameFilter(data.streams ?? undefined));
       case 'sweep-incidents': {
         const resolved = await sweepQuietIncidents(this.services.ports.db);
         for (const id of resolved) await this.services.pubsub.publish(CHANNELS.incidents, { id });

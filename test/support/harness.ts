@@ -116,8 +116,11 @@ export async function startTestWorker(
     streams: string[];
     group: string;
     maxEventBytes?: number;
-    /** Also run the runbook side (outbox relay, step runner, incident sweep) in this process. */
-    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'slaEvaluationMs' | 'scaleHookUrl' | 'queuePrefix'>>;
+    /**
+     * Also run the runbook side (outbox relay, step runner, incident sweep) in this process.
+     * Canaries are off (canaryMs 0) unless asked for: they add offsets that tests counting events would see.
+     */
+    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'slaEvaluationMs' | 'scaleHookUrl' | 'queuePrefix' | 'canaryMs'>>;
   } & Partial<WorkerOptions>,
 ): Promise<Worker> {
   const { streams, group, maxEventBytes, workflows: workflowConfig, ...workerOptions } = options;
@@ -126,6 +129,7 @@ export async function startTestWorker(
     ...base,
     // Each test worker runs its own streams' runbooks on a queue of its own: test files run side by side.
     queuePrefix: `${base.queuePrefix}-${group}`,
+    canaryMs: 0,
     ...workflowConfig,
     workerStreams: streams,
     consumerGroup: group,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createDetector } from '../../src/detectors/detector.ts';
 import type { DetectorKind, DetectorMode, Severity } from '../../src/generated/prisma/enums.ts';
 import { DEFAULT_INCIDENT_POLICY } from '../../src/resolvers/incident-policy.ts';
@@ -6,7 +6,8 @@ import type { DetectorSpec, StreamSpec } from '../../src/stream/catalog.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
 import type { DetectorPartitionState, PartitionState } from '../../src/stream/partition-state.ts';
 import { processBatch, tickPartition, type BatchEffects, type NewAnomaly, type NewDeadLetter } from '../../src/stream/process-batch.ts';
-import type { IncomingMessage } from '../../src/stream/transport.ts';
+import { canaryOf, CANARY_VALUE } from '../../src/stream/canary.ts';
+import { CANARY_HEADER, type IncomingMessage } from '../../src/stream/transport.ts';
 
 // ---------------------------------------------------------------------------
 // In-memory fixtures: a stream, its detectors (real models), partition state, messages.
@@ -355,7 +356,7 @@ describe('processBatch: positions and replay', () => {
     const { threshold } = standardDetectors();
     const state = partitionState({ position: 10n, committedOffset: 10n });
     const effects = processBatch(streamSpec([threshold]), state, [msg(8, { host: 'a', latency_ms: 500 }), msg(9, '{')], LIMIT);
-    expect(effects).toEqual({ anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: 10n });
+    expect(effects).toEqual({ anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: 10n, canaries: [] });
     expect(state.detectors.size).toBe(0);
   });
 
@@ -671,5 +672,100 @@ describe('tickPartition: FRESHNESS', () => {
     processBatch(stream, state, [msg(0, { host: 'a', latency_ms: 1 }, { timestamp: T0 })], LIMIT);
     expect(state.lastEvents.size).toBe(0);
     expect(tickPartition(stream, state, T0 + 10 * 3_600_000)).toEqual([]);
+  });
+});
+
+describe('processBatch: synthetic canaries', () => {
+  const SENT = T0 + 123_456;
+  const canary = (offset: number, sentAt: string | number = SENT, value: string = CANARY_VALUE) =>
+    msg(offset, value, { key: null, headers: { [CANARY_HEADER]: String(sentAt) } });
+
+  /** A detector whose model records every value it is asked about. */
+  function watched(d: DetectorSpec) {
+    const observe = vi.fn(d.model.observe.bind(d.model));
+    return { spec: { ...d, model: { ...d.model, observe } } as DetectorSpec, observe };
+  }
+
+  it('commits a canary without judging it: no contract, no detector, no dead letter; it is reported with its send time', () => {
+    // max 0: any value a detector saw would be an anomaly.
+    const strict = watched(detector('det_ANY', 'THRESHOLD', 'latency_ms', { max: 0 }, { severity: 'CRITICAL' }));
+    const fresh = watched(standardDetectors().freshness);
+    const stream = streamSpec([strict.spec, fresh.spec], {
+      validate: compileValidator({ type: 'object', properties: { host: { type: 'string' } }, required: ['host'], additionalProperties: false }),
+    });
+    const state = partitionState({ position: 40n, committedOffset: 40n });
+    const effects = processBatch(stream, state, [canary(40), canary(41, SENT + 1, 'not json at all'), msg(42, { host: 'a' })], LIMIT);
+
+    expect(effects.canaries).toEqual([
+      { offset: 40n, sentAt: SENT },
+      { offset: 41n, sentAt: SENT + 1 },
+    ]);
+    expect(effects.deadLetters).toEqual([]);
+    expect(effects.anomalies).toEqual([]);
+    expect(effects.drift).toEqual([]);
+    expect(effects.validEvents).toBe(1);
+    expect(effects.nextOffset).toBe(43n);
+    expect(strict.observe).not.toHaveBeenCalled();
+    expect(fresh.observe).not.toHaveBeenCalled();
+    // Silence is judged on events only: a canary is never the "last event" of a series.
+    expect(state.lastEvents.size).toBe(0);
+  });
+
+  it('advances the offset over a batch of canaries only, touching no detector state', () => {
+    const { threshold, zscore } = standardDetectors();
+    const state = partitionState({ position: 7n, committedOffset: 7n });
+    const effects = processBatch(streamSpec([threshold, zscore]), state, [canary(7), canary(8)], LIMIT);
+    expect(effects).toEqual({
+      anomalies: [],
+      deadLetters: [],
+      drift: [],
+      validEvents: 0,
+      nextOffset: 9n,
+      canaries: [
+        { offset: 7n, sentAt: SENT },
+        { offset: 8n, sentAt: SENT },
+      ],
+    });
+    expect(state.detectors.size).toBe(0);
+  });
+
+  it('judges the events around a canary as if it were not there', () => {
+    const { threshold } = standardDetectors();
+    const state = partitionState();
+    const effects = processBatch(
+      streamSpec([threshold]),
+      state,
+      [msg(0, { host: 'a', latency_ms: 50 }), canary(1), msg(2, { host: 'a', latency_ms: 500 })],
+      LIMIT,
+    );
+    expect(summary(effects.anomalies)).toEqual(['2:det_THR']);
+    expect(effects.validEvents).toBe(2);
+    expect(effects.canaries).toEqual([{ offset: 1n, sentAt: SENT }]);
+  });
+
+  it('does not report canaries again while replaying, but still reads past them', () => {
+    const { threshold } = standardDetectors();
+    const state = partitionState({ position: 0n, committedOffset: 2n });
+    const effects = processBatch(streamSpec([threshold]), state, [canary(0), msg(1, { host: 'a', latency_ms: 500 }), canary(2)], LIMIT);
+    expect(effects.canaries).toEqual([{ offset: 2n, sentAt: SENT }]);
+    expect(effects.anomalies).toEqual([]);
+    expect(effects.deadLetters).toEqual([]);
+    expect(effects.nextOffset).toBe(3n);
+  });
+
+  it('skips a message with the header but an unreadable time without reporting or dead-lettering it', () => {
+    const state = partitionState();
+    const effects = processBatch(streamSpec([]), state, [canary(0, 'soon'), canary(1, -5), canary(2, '')], LIMIT);
+    expect(effects.canaries).toEqual([]);
+    expect(effects.deadLetters).toEqual([]);
+    expect(effects.validEvents).toBe(0);
+    expect(effects.nextOffset).toBe(3n);
+  });
+
+  it('canaryOf: the header marks a canary; a message without it is an event', () => {
+    expect(canaryOf(msg(0, { host: 'a' }))).toBeUndefined();
+    expect(canaryOf(msg(0, { host: 'a' }, { headers: { traceparent: TRACEPARENT } }))).toBeUndefined();
+    expect(canaryOf(canary(0))).toEqual({ sentAt: SENT });
+    expect(canaryOf(canary(0, '1.5'))).toEqual({ sentAt: null });
   });
 });
