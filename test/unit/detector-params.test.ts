@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from '../../src/detectors/params.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { badInput } from '../support/bad-input.ts';
 
-function badInput(fn: () => unknown): BadUserInputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadUserInputError, but nothing was thrown');
-}
 
 /** The field and code of the error normalising `params` raises. */
 function failure(kind: DetectorKind, params: unknown, field?: string): { field: string | undefined; code: string; message: string } {

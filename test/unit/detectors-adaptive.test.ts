@@ -5,8 +5,8 @@ import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from '../../src/detecto
 import { newQuantileState, quantileEstimate, updateQuantile } from '../../src/detectors/quantile.ts';
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
 import { mulberry32, normals } from '../support/seeded-events.ts';
+import { badInput } from '../support/bad-input.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals, as in detectors.test.ts.
 
@@ -40,15 +40,6 @@ const visible = (v: Verdict) => ({
   drift: v.drift,
 });
 
-function badInput(fn: () => unknown): BadUserInputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadUserInputError');
-}
 
 // ---------------------------------------------------------------------------
 

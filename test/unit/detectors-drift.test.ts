@@ -4,8 +4,8 @@ import { DRIFT_MIN_EVENTS_DEFAULT, DRIFT_THRESHOLD_DEFAULT } from '../../src/det
 import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from '../../src/detectors/params.ts';
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
 import { mulberry32, normals } from '../support/seeded-events.ts';
+import { badInput } from '../support/bad-input.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals, as in detectors.test.ts.
 
@@ -57,15 +57,6 @@ const visible = (v: Verdict) => ({
   drift: v.drift,
 });
 
-function badInput(fn: () => unknown): BadUserInputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadUserInputError');
-}
 
 // ---------------------------------------------------------------------------
 

@@ -7,16 +7,8 @@ import {
   propertyAt,
   type JsonSchema,
 } from '../../src/stream/json-schema.ts';
+import { badInput } from '../support/bad-input.ts';
 
-function badInput(fn: () => unknown): BadUserInputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadUserInputError, but nothing was thrown');
-}
 
 const schema = {
   type: 'object',

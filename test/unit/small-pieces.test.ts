@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ID_PREFIX, newId, nodeTypeOf, timeOrderedId, type NodeTypeName } from '../../src/ids.ts';
 import { canonicalJson, entryHash, GENESIS_HASH } from '../../src/resolvers/audit.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, parsePage } from '../../src/resolvers/pagination.ts';
 import { fieldFromMessage } from '../../src/schema/errors.ts';
 import { redactCredentials } from '../../src/schema/guard.ts';
 import { streamNameFilter } from '../../src/stream/catalog.ts';
 import { childTraceparent, isTraceparent, traceIdOf } from '../../src/telemetry/trace-context.ts';
+import { badInput } from '../support/bad-input.ts';
 
-function badInput(fn: () => unknown): BadUserInputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadUserInputError, but nothing was thrown');
-}
 
 describe('streamNameFilter', () => {
   it('accepts every name when no pattern is given', () => {

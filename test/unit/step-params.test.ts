@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RunbookAction } from '../../src/generated/prisma/enums.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
 import { normalizeStepParams, STEP_PARAM_SPECS } from '../../src/workflows/step-params.ts';
+import { badInput } from '../support/bad-input.ts';
 
 const FIELD = 'input.steps[0].params';
 
-function badInput(fn: () => unknown): BadUserInputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof BadUserInputError) return error;
-    throw error;
-  }
-  throw new Error('expected a BadUserInputError, but nothing was thrown');
-}
 
 function failure(action: RunbookAction, params: unknown): { field: string | undefined; code: string; message: string } {
   const error = badInput(() => normalizeStepParams(action, params, FIELD));
