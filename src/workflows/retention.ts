@@ -1,10 +1,18 @@
 import type { Db } from '../db.ts';
+import { Prisma } from '../generated/prisma/client.ts';
 
 export interface RetentionResult {
   anomalies: number;
   deadLetters: number;
   incidents: number;
 }
+
+/** What ages out: a table, the time its rows age by, and (for incidents) which rows may go at all. */
+const RETAINED = {
+  anomalies: { table: 'Anomaly', agedBy: 'detectedAt', only: '' },
+  deadLetters: { table: 'DeadLetter', agedBy: 'receivedAt', only: '' },
+  incidents: { table: 'Incident', agedBy: 'resolvedAt', only: `r."status" = 'RESOLVED' AND ` },
+} as const;
 
 /**
  * Deletes what a stream keeps no longer than its retentionDays: anomalies
@@ -15,35 +23,19 @@ export interface RetentionResult {
  */
 export async function applyRetention(db: Db, now: Date, batch = 5000, maxBatches = 20): Promise<RetentionResult> {
   const result: RetentionResult = { anomalies: 0, deadLetters: 0, incidents: 0 };
-  const deleteInBatches = async (run: () => Promise<number>): Promise<number> => {
-    let total = 0;
+  for (const kind of Object.keys(RETAINED) as (keyof typeof RETAINED)[]) {
+    const { table, agedBy, only } = RETAINED[kind];
+    // Identifiers come from the constant above, never from input.
+    const statement = Prisma.sql`
+      DELETE FROM ${Prisma.raw(`"${table}"`)} WHERE ctid IN (
+        SELECT r.ctid FROM ${Prisma.raw(`"${table}"`)} r JOIN "Stream" s ON s."id" = r."streamId"
+        WHERE ${Prisma.raw(only)}${Prisma.raw(`r."${agedBy}"`)} < ${now}::timestamp - make_interval(days => s."retentionDays")
+        LIMIT ${batch})`;
     for (let i = 0; i < maxBatches; i++) {
-      const deleted = await run();
-      total += deleted;
+      const deleted = await db.$executeRaw(statement);
+      result[kind] += deleted;
       if (deleted < batch) break;
     }
-    return total;
-  };
-  result.anomalies = await deleteInBatches(
-    () => db.$executeRaw`
-      DELETE FROM "Anomaly" WHERE ctid IN (
-        SELECT a.ctid FROM "Anomaly" a JOIN "Stream" s ON s."id" = a."streamId"
-        WHERE a."detectedAt" < ${now}::timestamp - make_interval(days => s."retentionDays")
-        LIMIT ${batch})`,
-  );
-  result.deadLetters = await deleteInBatches(
-    () => db.$executeRaw`
-      DELETE FROM "DeadLetter" WHERE ctid IN (
-        SELECT d.ctid FROM "DeadLetter" d JOIN "Stream" s ON s."id" = d."streamId"
-        WHERE d."receivedAt" < ${now}::timestamp - make_interval(days => s."retentionDays")
-        LIMIT ${batch})`,
-  );
-  result.incidents = await deleteInBatches(
-    () => db.$executeRaw`
-      DELETE FROM "Incident" WHERE ctid IN (
-        SELECT i.ctid FROM "Incident" i JOIN "Stream" s ON s."id" = i."streamId"
-        WHERE i."status" = 'RESOLVED' AND i."resolvedAt" < ${now}::timestamp - make_interval(days => s."retentionDays")
-        LIMIT ${batch})`,
-  );
+  }
   return result;
 }

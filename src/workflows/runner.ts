@@ -10,7 +10,8 @@ import { ACTIONS } from './actions.ts';
 import { sweepQuietIncidents } from './incident-sweep.ts';
 import { applyRetention } from './retention.ts';
 import { sendCanaries } from './canary.ts';
-import { consumesSelfStream, sampleSelf } from './self-monitor.ts';
+import { sampleSelf } from './self-monitor.ts';
+import { scheduleRecurringJobs } from './schedules.ts';
 import { SlaEvaluator } from './sla-evaluation.ts';
 import { bullConnection, jobIds, RUNBOOK_QUEUE, type RunbookJob } from './queue.ts';
 import { StepFailure } from './step-context.ts';
@@ -51,36 +52,7 @@ export class RunbookRunner {
     this.unobserveQueue = observeQueueDepth(this.queue.qualifiedName, () =>
       this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
     );
-    await this.queue.upsertJobScheduler('sweep-incidents', { every: this.config.incidentSweepMs }, { name: 'sweep-incidents', data: {} });
-    await this.queue.upsertJobScheduler('retention', { every: this.config.retentionSweepMs }, { name: 'retention', data: {} });
-    // Workers limited to some streams share the queue: each set of streams has a scheduler of its own, and the job says which.
-    const streams = this.config.workerStreams ?? null;
-    await this.queue.upsertJobScheduler(
-      streams ? `evaluate-slas:${streams.join(',')}` : 'evaluate-slas',
-      { every: this.config.slaEvaluationMs },
-      { name: 'evaluate-slas', data: { streams }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    );
-    // Canaries likewise, per set of streams; VIGIL_CANARY_MS=0 removes this set's scheduler.
-    const canary = streams ? `canary:${streams.join(',')}` : 'canary';
-    if (this.config.canaryMs > 0) {
-      await this.queue.upsertJobScheduler(
-        canary,
-        { every: this.config.canaryMs },
-        { name: 'canary', data: { streams }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
-      );
-    } else {
-      await this.queue.removeJobScheduler(canary);
-    }
-    // Only workers that consume the self stream sample for it; the job names what to sample, whoever runs it.
-    if (this.config.selfMonitorMs > 0 && consumesSelfStream(streams ?? undefined)) {
-      const sampled = this.config.selfMonitorStreams ?? null;
-      const group = this.config.selfMonitorGroup;
-      await this.queue.upsertJobScheduler(
-        `self-monitor:${group}${sampled ? `:${sampled.join(',')}` : ''}`,
-        { every: this.config.selfMonitorMs },
-        { name: 'self-monitor', data: { streams: sampled, group }, opts: { removeOnComplete: 100, removeOnFail: 100 } },
-      );
-    }
+    await scheduleRecurringJobs(this.queue, this.config);
   }
 
   async stop(): Promise<void> {

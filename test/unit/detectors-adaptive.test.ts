@@ -7,6 +7,7 @@ import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
 import { mulberry32, normals } from '../support/seeded-events.ts';
 import { badInput } from '../support/bad-input.ts';
+import { visible } from '../support/verdicts.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals, as in detectors.test.ts.
 
@@ -30,15 +31,6 @@ function run(model: DetectorModel, values: readonly number[], state = model.newS
   return values.map((v, i) => model.observe(state, v, T0 + (start + i) * MINUTE));
 }
 
-const visible = (v: Verdict) => ({
-  score: v.score,
-  anomalous: v.anomalous,
-  expected: v.expected,
-  lower: v.lower,
-  upper: v.upper,
-  explanation: v.explanation,
-  drift: v.drift,
-});
 
 
 // ---------------------------------------------------------------------------

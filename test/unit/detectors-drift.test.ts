@@ -6,6 +6,7 @@ import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
 import { mulberry32, normals } from '../support/seeded-events.ts';
 import { badInput } from '../support/bad-input.ts';
+import { visible } from '../support/verdicts.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals, as in detectors.test.ts.
 
@@ -46,16 +47,6 @@ const indices = (verdicts: readonly Verdict[], test: (v: Verdict) => boolean) =>
 const detections = (verdicts: readonly Verdict[]) => indices(verdicts, (v) => v.drift === 'DETECTED');
 const clearances = (verdicts: readonly Verdict[]) => indices(verdicts, (v) => v.drift === 'CLEARED');
 const alarms = (verdicts: readonly Verdict[]) => indices(verdicts, (v) => v.anomalous);
-/** What a reader of a verdict sees, read at once (explanations are formatted lazily). */
-const visible = (v: Verdict) => ({
-  score: v.score,
-  anomalous: v.anomalous,
-  expected: v.expected,
-  lower: v.lower,
-  upper: v.upper,
-  explanation: v.explanation,
-  drift: v.drift,
-});
 
 
 // ---------------------------------------------------------------------------
