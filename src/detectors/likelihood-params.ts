@@ -10,9 +10,9 @@ export const LIKELIHOOD_PARAM_SPECS: ParamSpecs = {
     type: 'number',
     min: 0,
     exclusiveMin: true,
-    default: 5,
+    default: 4,
     description:
-      'Surprise at or above which an event is anomalous, in -log10 of a probability (default 5: the recent behaviour had about one chance in 100,000). Higher: fewer, surer alerts.',
+      'Surprise at or above which an event is anomalous, in -log10 of a probability (default 4: the recent behaviour had about one chance in 10,000). Higher: fewer, surer alerts.',
   },
   warmup: {
     type: 'integer',
@@ -67,9 +67,9 @@ export const LIKELIHOOD_PARAM_SPECS: ParamSpecs = {
     type: 'number',
     min: 0,
     max: 100,
-    default: 0.02,
+    default: 0.016,
     description:
-      'A value beyond the range seen so far by more than this share of the range is anomalous (default 0.02); 100 effectively turns the novelty check off.',
+      'A value beyond the range seen so far by more than this share of the range is anomalous (default 0.016); 100 effectively turns the novelty check off.',
   },
   quiet: {
     type: 'integer',
@@ -83,24 +83,24 @@ export const LIKELIHOOD_PARAM_SPECS: ParamSpecs = {
     min: 0,
     exclusiveMin: true,
     max: 1,
-    default: 0.05,
-    description: 'Weight of each event in the fast moving average of the value, 0 < fastAlpha <= 1 (default 0.05).',
+    default: 0.04,
+    description: 'Weight of each event in the fast moving average of the value, 0 < fastAlpha <= 1 (default 0.04).',
   },
   slowAlpha: {
     type: 'number',
     min: 0,
     exclusiveMin: true,
     max: 1,
-    default: 0.003,
-    description: 'Weight of each event in the slow moving averages of the value and of its steps, 0 < slowAlpha <= 1 (default 0.003).',
+    default: 0.01,
+    description: 'Weight of each event in the slow moving averages of the value and of its steps, 0 < slowAlpha <= 1 (default 0.01).',
   },
   seasonAlpha: {
     type: 'number',
     min: 0,
     exclusiveMin: true,
     max: 1,
-    default: 0.2,
+    default: 0.25,
     description:
-      'Weight of each event in the average of its hour of the week (UTC), 0 < seasonAlpha <= 1 (default 0.2; each hour slot averages its first 1/seasonAlpha events plainly).',
+      'Weight of each event in the average of its hour of the week (UTC), 0 < seasonAlpha <= 1 (default 0.25; each hour slot averages its first 1/seasonAlpha events plainly).',
   },
 };

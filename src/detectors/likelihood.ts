@@ -22,7 +22,7 @@ import { surprise } from './tail.ts';
  *    scores is compared with the long-run mean and spread of that average
  *    (exponentially weighted over about `memory` events, spread floored at
  *    `minSpread`); the score is the surprise -log10 P(Z > z) of the largest
- *    scale (5 = one chance in 100,000).
+ *    scale (4 = one chance in 10,000, the default threshold).
  * 3. Novelty: a value beyond the range seen so far by more than `novelty`
  *    times the range scores at least the threshold, more the further out.
  * 4. Quiet: after an alert the detector stays silent (score 0) for `quiet`

@@ -9,6 +9,23 @@ import { deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statis
 export const MAD_TO_SIGMA = 1.4826;
 
 /**
+ * The spread (in sigmas of a normal) of a sorted window whose MAD is `mad`.
+ * When more than half the window holds one value the MAD is 0 and every
+ * change would score the maximum; the spread then comes from wider quantile
+ * ranges: q10..q90 (2.5631 sigma wide for a normal), else the whole window
+ * taken as 6 sigma wide. Only a constant window gives 0 (floored by the
+ * caller: then any change scores the maximum).
+ */
+export function robustSpread(sorted: readonly number[], mad: number): number {
+  if (mad > 0) return MAD_TO_SIGMA * mad;
+  const last = sorted.length - 1;
+  const between = (p: number): number => (sorted[Math.ceil(last * (1 - p))] as number) - (sorted[Math.floor(last * p)] as number);
+  const decile = between(0.1);
+  if (decile > 0) return decile / 2.5631;
+  return ((sorted[last] as number) - (sorted[0] as number)) / 6;
+}
+
+/**
  * MAD: rolling median and median absolute deviation of the last `window`
  * values. A ring buffer remembers arrival order; a sorted copy of the same
  * values gives the median directly and the MAD by binary search
@@ -43,18 +60,19 @@ export function createMad(p: Record<string, unknown>, field: string): DetectorMo
       } else {
         const median = sortedMedian(s.sorted);
         const mad = sortedMad(s.sorted, median);
+        const spread = robustSpread(s.sorted, mad);
         verdict = deviationVerdict({
           field,
           value,
           expected: median,
-          scale: floorScale(MAD_TO_SIGMA * mad, median),
+          scale: floorScale(spread, median),
           params: sp,
           ready: s.n >= sp.warmup,
           seen: s.n,
           warmupNeeded: sp.warmup,
           unit: 'robust sigma',
           baseline: () => `the ${m}-event median ${fmt(median)}`,
-          detail: () => `MAD ${fmt(mad)}`,
+          detail: () => (mad > 0 ? `MAD ${fmt(mad)}` : `MAD 0, spread ${fmt(spread)} from the window's quantiles`),
         });
       }
 

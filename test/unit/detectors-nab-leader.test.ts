@@ -164,18 +164,18 @@ describe('LIKELIHOOD detector', () => {
 describe('LIKELIHOOD params', () => {
   it('fills defaults in stored order', () => {
     expect(normalizeDetectorParams('LIKELIHOOD', {})).toEqual({
-      threshold: 5,
+      threshold: 4,
       warmup: 300,
       inputMin: null,
       inputMax: null,
       averaging: 20,
       memory: 2000,
       minSpread: 0.01,
-      novelty: 0.02,
+      novelty: 0.016,
       quiet: 100,
-      fastAlpha: 0.05,
-      slowAlpha: 0.003,
-      seasonAlpha: 0.2,
+      fastAlpha: 0.04,
+      slowAlpha: 0.01,
+      seasonAlpha: 0.25,
     });
     expect(Object.keys(normalizeDetectorParams('LIKELIHOOD', { inputMin: 0, inputMax: 10 }))[3]).toBe('inputMax');
   });

@@ -203,6 +203,27 @@ describe('statistical detectors on known series', () => {
     expect(verdicts[400]!.anomalous).toBe(true);
   });
 
+  it('MAD with more than half the window on one value judges changes by the wider spread, not as infinitely unlikely', () => {
+    // 70 % of the values sit at 10, the rest spread over 8..12: the MAD is 0.
+    const rand = mulberry32(21);
+    const values = Array.from({ length: 400 }, () => (rand() < 0.7 ? 10 : 8 + 4 * rand()));
+    const model = make('MAD');
+    const state = model.newState();
+    run(model, values, state);
+    // 10.6 lies between the window's 10th and 90th percentiles.
+    const usual = model.observe(state, 10.6, T0);
+    expect(usual.anomalous).toBe(false);
+    expect(usual.score).toBeGreaterThan(0);
+    expect(usual.explanation).toMatch(/MAD 0, spread/);
+    const wild = model.observe(state, 40, T0);
+    expect(wild.anomalous).toBe(true);
+    expect(wild.score).toBeLessThan(MAX_SCORE);
+    // A constant window has no spread at all: any change is as unlikely as can be.
+    const flat = model.newState();
+    run(model, Array.from({ length: 400 }, () => 10), flat);
+    expect(model.observe(flat, 10.5, T0).score).toBe(MAX_SCORE);
+  });
+
   it('ignores values it cannot use, leaving the state unchanged', () => {
     for (const kind of STATISTICAL) {
       const model = make(kind);

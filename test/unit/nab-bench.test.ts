@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchCommand, benchNab, planRuns } from '../../src/bench/nab/cli.ts';
+import { benchCommand, benchNab, parseFileSelection, planRuns, selectFiles } from '../../src/bench/nab/cli.ts';
 import { loadCorpus, loadResultScores, parseDataCsv, parseNabTime, parseScoreCsv, type NabFile } from '../../src/bench/nab/loader.ts';
 import { table, thousands } from '../../src/bench/nab/report.ts';
 import { equivalentScore, nabScore, paramsForFile, runDetector, runFile } from '../../src/bench/nab/runner.ts';
@@ -104,6 +104,15 @@ describe('NAB bench command', () => {
     expect(() => planRuns('ZSCORE', '[1]')).toThrow(/object/);
   });
 
+  it('selects every other file for out-of-sample checks', () => {
+    const files = ['a', 'b', 'c', 'd', 'e'];
+    expect(selectFiles(files, 'all')).toEqual(files);
+    expect(selectFiles(files, 'odd')).toEqual(['a', 'c', 'e']);
+    expect(selectFiles(files, 'even')).toEqual(['b', 'd']);
+    expect(parseFileSelection('EVEN')).toBe('even');
+    expect(() => parseFileSelection('half')).toThrow(/--files/);
+  });
+
   it('refuses bad usage with exit code 2', async () => {
     const errors: string[] = [];
     const original = console.error;
@@ -113,6 +122,7 @@ describe('NAB bench command', () => {
       expect(await benchCommand(['other'])).toBe(2);
       expect(await benchCommand(['nab', '--bogus'])).toBe(2);
       expect(await benchCommand(['nab', '--detector', 'FRESHNESS'])).toBe(2);
+      expect(await benchCommand(['nab', '--files', 'half'])).toBe(2);
     } finally {
       console.error = original;
     }
@@ -191,6 +201,16 @@ describe('NAB bench command', () => {
       // The spikes (rows 250-254, inside the windows 240-269) are found in both files with windows.
       expect(run.results[0]?.detected).toBe(2);
       expect(run.results[0]?.normalised).toBeGreaterThan(50);
+    });
+
+    it('runs on every other file only, and says so', async () => {
+      let printed = '';
+      const code = await benchNab({ dir, plan: planRuns('ZSCORE', undefined), files: 'even', print: (t) => (printed += t), progress: () => {} });
+      expect(code).toBe(0);
+      // The second file of three: catA/s1.csv, 400 rows, no window.
+      expect(printed).toMatch(/\(even files only\): 1 files, 400 rows, 0 windows/);
+      expect(printed).toMatch(/catA\s+1\s+0/);
+      expect(printed).not.toMatch(/catB/);
     });
 
     it('fails clearly on a corpus whose labels miss a file', async () => {

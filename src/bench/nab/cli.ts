@@ -6,7 +6,7 @@ import { formatReport, PUBLISHED_DETECTORS, type Rescored } from './report.ts';
 import { NAB_DETECTOR_KINDS, runDetector, type DetectorRun, type NabDetectorKind } from './runner.ts';
 import { NAB_PROFILES, NabScoringError, scoreDetector } from './scorer.ts';
 
-export const BENCH_USAGE = `Usage: vigil bench nab [--data DIR] [--detector KIND|all] [--params JSON] [--out DIR]
+export const BENCH_USAGE = `Usage: vigil bench nab [--data DIR] [--detector KIND|all] [--params JSON] [--files all|odd|even] [--out DIR]
 
 Runs a corpus in NAB layout (DIR/data/<category>/*.csv, DIR/labels/combined_windows.json)
 through Vigil's detectors, one fresh detector per file, one event at a time, and prints
@@ -18,6 +18,9 @@ NAB's three normalised scores beside the published ones.
                     "all" an object by kind, e.g. {"ZSCORE":{"window":600},"EWMA":{"alpha":0.01}}.
                     THRESHOLD's min/max default to each file's min and max;
                     ENSEMBLE's members default to ZSCORE, MAD and EWMA.
+  --files WHICH     all (default), or every other file in corpus order (odd: 1st, 3rd, ...;
+                    even: 2nd, 4th, ...), for out-of-sample checks: tune on one half,
+                    measure on the other
   --out DIR         also write per-row scores: DIR/<detector>/<category>/<detector>_<file>.csv`;
 
 function isKind(name: string): name is NabDetectorKind {
@@ -58,6 +61,25 @@ export function planRuns(detector: string, paramsJson: string | undefined): { ki
   });
 }
 
+export const FILE_SELECTIONS = ['all', 'odd', 'even'] as const;
+export type FileSelection = (typeof FILE_SELECTIONS)[number];
+
+/** The --files value, checked. Throws BadUserInputError. */
+export function parseFileSelection(value: string): FileSelection {
+  const v = value.toLowerCase();
+  if (!(FILE_SELECTIONS as readonly string[]).includes(v)) {
+    throw new BadUserInputError('--files', `must be one of ${FILE_SELECTIONS.join(', ')} (got ${JSON.stringify(value)})`);
+  }
+  return v as FileSelection;
+}
+
+/** The corpus files a selection keeps (positions counted from 1 in corpus order). */
+export function selectFiles<T>(files: readonly T[], which: FileSelection): T[] {
+  if (which === 'all') return [...files];
+  const keepIndexParity = which === 'odd' ? 0 : 1;
+  return files.filter((_, i) => i % 2 === keepIndexParity);
+}
+
 /** `vigil bench ...`: returns the exit code (0 done, 2 bad usage, 1 corpus or run failure). */
 export async function benchCommand(argv: string[]): Promise<number> {
   let values;
@@ -71,6 +93,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
         detector: { type: 'string', default: 'all' },
         params: { type: 'string' },
         out: { type: 'string' },
+        files: { type: 'string', default: 'all' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -90,6 +113,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
     return await benchNab({
       dir: resolve(values.data ?? defaultNabDir()),
       plan: planRuns(values.detector ?? 'all', values.params),
+      files: parseFileSelection(values.files ?? 'all'),
       out: values.out === undefined ? undefined : resolve(values.out),
     });
   } catch (error) {
@@ -105,6 +129,8 @@ export interface BenchNabOptions {
   dir: string;
   plan: { kind: NabDetectorKind; params: Record<string, unknown> }[];
   out?: string | undefined;
+  /** Which files of the corpus to run (default all). */
+  files?: FileSelection;
   /** Where the report goes (default stdout) and the progress lines (default stderr). */
   print?: (text: string) => void;
   progress?: (text: string, final: boolean) => void;
@@ -116,9 +142,18 @@ export async function benchNab(options: BenchNabOptions): Promise<number> {
   const print = options.print ?? ((text: string) => process.stdout.write(text));
   const progress = options.progress ?? defaultProgress();
   progress(`bench nab: loading ${options.dir}`, true);
-  const corpus = await loadCorpus(options.dir, NAB_PROFILES);
+  const loaded = await loadCorpus(options.dir, NAB_PROFILES);
+  const selection = options.files ?? 'all';
+  const kept = selectFiles(loaded.files, selection);
+  if (kept.length === 0) throw new NabScoringError(`${options.dir}: --files ${selection} leaves no file`);
+  const corpus = {
+    ...loaded,
+    files: kept,
+    rows: kept.reduce((a, f) => a + f.values.length, 0),
+    windows: kept.reduce((a, f) => a + f.windows.length, 0),
+  };
   const resultsDir = `${options.dir}/results`;
-  progress(`bench nab: ${corpus.files.length} files, ${corpus.rows.toLocaleString('en-US')} rows, ${corpus.windows} windows`, true);
+  progress(`bench nab: ${selection === 'all' ? '' : `the ${selection} files: `}${corpus.files.length} files, ${corpus.rows.toLocaleString('en-US')} rows, ${corpus.windows} windows`, true);
 
   const runs: DetectorRun[] = [];
   for (const { kind, params } of options.plan) {
@@ -145,7 +180,8 @@ export async function benchNab(options: BenchNabOptions): Promise<number> {
     );
   }
 
-  const published = await loadFinalResults(resultsDir);
+  // The published figures are for the whole corpus; on part of it only the rescored per-row results compare.
+  const published = selection === 'all' ? await loadFinalResults(resultsDir) : null;
   const rescored: Rescored[] = [];
   for (const { key } of PUBLISHED_DETECTORS) {
     const scores = await loadResultScores(resultsDir, key, corpus.files);
@@ -162,6 +198,7 @@ export async function benchNab(options: BenchNabOptions): Promise<number> {
   print(
     formatReport({
       dir: options.dir,
+      selection,
       files: corpus.files.length,
       rows: corpus.rows,
       windows: corpus.windows,

@@ -30,6 +30,8 @@ export interface Rescored {
 
 export interface ReportInput {
   dir: string;
+  /** Which files of the corpus ran: 'all', or every other one ('odd', 'even'). */
+  selection?: string;
   files: number;
   rows: number;
   windows: number;
@@ -89,7 +91,7 @@ export function formatReport(input: ReportInput): string {
   const { profiles } = input;
   const out: string[] = [];
   out.push(
-    `NAB corpus ${input.dir}: ${input.files} files, ${thousands(input.rows)} rows, ${input.windows} windows; ` +
+    `NAB corpus ${input.dir}${input.selection && input.selection !== 'all' ? ` (${input.selection} files only)` : ''}: ${input.files} files, ${thousands(input.rows)} rows, ${input.windows} windows; ` +
       `profiles ${profiles.map((p) => p.name).join(', ')}.`,
   );
   out.push(
@@ -121,6 +123,17 @@ export function formatReport(input: ReportInput): string {
         note: again
           ? `published; rescored here from results/${d.key}: ${again.results.map((r) => num(r.normalised)).join(' / ')}`
           : 'published',
+      });
+    }
+  } else {
+    // No published figures for these files (e.g. half the corpus): the published per-row results, rescored on them.
+    for (const again of input.rescored) {
+      const label = PUBLISHED_DETECTORS.find((d) => d.key === again.key)?.label ?? again.key;
+      lines.push({
+        label: `${label} [${again.key}]`,
+        scores: profiles.map((_, q) => again.results[q]?.normalised),
+        rate: '',
+        note: `rescored here on these files from results/${again.key}`,
       });
     }
   }
