@@ -104,13 +104,15 @@ export class HealthService {
     return 'OK';
   }
 
-  async stream(stream: Stream): Promise<StreamHealth> {
-    const [ends, committed, deadLetters, rates, canary] = await Promise.all([
-      this.ports.kafka.endOffsets(stream.topic).catch(() => new Map<number, bigint>()),
+  /**
+   * Events on the stream's topic that the consumer group has not yet
+   * processed: Kafka's end offsets less the offsets of record, summed over
+   * partitions. Throws when Kafka cannot be asked: an unknown lag is not 0.
+   */
+  async ingestionLag(stream: Stream): Promise<number> {
+    const [ends, committed] = await Promise.all([
+      this.ports.kafka.endOffsets(stream.topic),
       this.ports.db.consumerOffset.findMany({ where: { groupId: this.ports.consumerGroup, topic: stream.topic } }),
-      this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
-      this.ports.stats.rates(stream.id),
-      readCanary(this.ports.redis, stream.id).catch(() => ({ arrivedAt: null, latencyMs: null })),
     ]);
     const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
     let lag = 0n;
@@ -118,9 +120,20 @@ export class HealthService {
       const behind = end - (next.get(partition) ?? 0n);
       if (behind > 0n) lag += behind;
     }
+    return Number(lag);
+  }
+
+  /** The stream's health view. Its lag reads 0 while Kafka cannot be reached (the Kafka component then says DOWN). */
+  async stream(stream: Stream): Promise<StreamHealth> {
+    const [ingestionLag, deadLetters, rates, canary] = await Promise.all([
+      this.ingestionLag(stream).catch(() => 0),
+      this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
+      this.ports.stats.rates(stream.id),
+      readCanary(this.ports.redis, stream.id).catch(() => ({ arrivedAt: null, latencyMs: null })),
+    ]);
     return {
       stream,
-      ingestionLag: Number(lag),
+      ingestionLag,
       eventsPerSecond: rates.eventsPerSecond,
       errorRate: rates.errorRate,
       deadLetters,

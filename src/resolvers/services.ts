@@ -42,7 +42,7 @@ export function createServices(ports: Ports) {
     pubsub,
     apiKeys: new ApiKeyService(db, config.adminKey),
     audit: new AuditLog(db),
-    streams: new StreamService(db, kafka, config.defaultPartitions, registry),
+    streams: new StreamService(db, kafka, config.defaultPartitions, registry, config.maxEventBytes),
     detectors: new DetectorService(db, registry),
     slas: new SlaService(db),
     runbooks: new RunbookService(db),

@@ -28,12 +28,26 @@ export function deadLetterTopic(topic: string): string {
   return `${topic}${DEAD_LETTER_SUFFIX}`;
 }
 
+/** Kafka's default message.max.bytes (1 MiB plus record overhead). */
+const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * max.message.bytes of a stream's topic: room for a value of twice
+ * VIGIL_MAX_EVENT_BYTES (never less than Kafka's default), so an oversized
+ * value reaches the worker and becomes a dead letter with its reason rather
+ * than a produce error; anything larger still is refused by the broker.
+ */
+export function streamTopicMaxMessageBytes(maxEventBytes: number): number {
+  return Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, 2 * maxEventBytes + 64 * 1024);
+}
+
 export class StreamService {
   constructor(
     private readonly db: Db,
     private readonly topics: TopicAdmin,
     private readonly defaultPartitions: number,
     private readonly registry: RegistryVersion,
+    private readonly maxEventBytes: number,
   ) {}
 
   async register(input: RegisterStreamInput, actor: string): Promise<Stream> {
@@ -68,7 +82,7 @@ export class StreamService {
     }
     // The topic first: a stream row must never point at a topic that does not exist.
     // Creating it is idempotent, so a failed insert below leaves nothing a retry trips on.
-    await this.topics.ensureTopic(input.topic, partitions);
+    await this.topics.ensureTopic(input.topic, partitions, streamTopicMaxMessageBytes(this.maxEventBytes));
     await this.topics.ensureTopic(deadLetterTopic(input.topic), 1);
 
     const id = newId('Stream');

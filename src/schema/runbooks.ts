@@ -107,7 +107,7 @@ RunbookExecutionRef.implement({
     verified: t.exposeBoolean('verified', {
       nullable: true,
       description:
-        'With params.verifyWithinSeconds: true when no new anomaly followed the remediation in time; null until known or when not asked for.',
+        'With params.verifyWithinSeconds: true when no new anomaly followed the remediation in time and no SLA breached in its incident was still broken; null until known or when not asked for.',
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),

@@ -51,9 +51,10 @@ export class KafkajsTransport implements EventTransport {
     return this.producer;
   }
 
-  async ensureTopic(topic: string, partitions: number): Promise<void> {
+  async ensureTopic(topic: string, partitions: number, maxMessageBytes?: number): Promise<void> {
     const admin = await this.getAdmin();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
+    const configEntries = maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(maxMessageBytes) }];
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, configEntries }] });
   }
 
   async partitionCount(topic: string): Promise<number | undefined> {

@@ -26,8 +26,11 @@ export interface OutgoingMessage {
 }
 
 export interface TopicAdmin {
-  /** Creates the topic if absent; resolves once its partitions have leaders. */
-  ensureTopic(topic: string, partitions: number): Promise<void>;
+  /**
+   * Creates the topic if absent (with `maxMessageBytes` as its max.message.bytes when given; an
+   * existing topic keeps its settings); resolves once its partitions have leaders.
+   */
+  ensureTopic(topic: string, partitions: number, maxMessageBytes?: number): Promise<void>;
   /** Partition count, or undefined when the topic does not exist. */
   partitionCount(topic: string): Promise<number | undefined>;
   /** Latest offset per partition (the offset the next message will get). */

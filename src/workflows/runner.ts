@@ -235,8 +235,10 @@ export class RunbookRunner {
 
   /**
    * Did the remediation help? No new anomaly in the incident's group since it
-   * finished: verified, and the incident resolves. Otherwise the timeline says
-   * so and the incident escalates.
+   * finished, and no SLA whose breach is in the incident still broken:
+   * verified, and the incident resolves. Otherwise the timeline says so and
+   * the incident escalates. (A breach records one anomaly when it starts, not
+   * one per evaluation, so silence alone does not mean an SLA recovered.)
    */
   private async verify(executionId: string): Promise<void> {
     const { db } = this.services.ports;
@@ -246,7 +248,12 @@ export class RunbookRunner {
     const newer = await db.anomaly.count({
       where: { incident: { groupKey: incident.groupKey }, detectedAt: { gt: execution.finishedAt }, shadow: false },
     });
-    if (newer === 0) {
+    const stillBreached = await db.sla.findMany({
+      where: { met: false, anomalies: { some: { incidentId: incident.id } } },
+      select: { name: true },
+      orderBy: { name: 'asc' },
+    });
+    if (newer === 0 && stillBreached.length === 0) {
       await db.$transaction([
         db.runbookExecution.update({ where: { id: executionId }, data: { verified: true } }),
         db.incident.updateMany({ where: { id: incident.id, status: { not: 'RESOLVED' } }, data: { status: 'RESOLVED', resolvedAt: new Date() } }),
@@ -263,7 +270,7 @@ export class RunbookRunner {
           data: {
             incidentId: incident.id,
             kind: 'NOT_VERIFIED',
-            message: `runbook "${execution.runbook.name}" did not help: ${newer} new anomal${newer === 1 ? 'y' : 'ies'} since it finished; severity ${incident.severity} -> ${next}`,
+            message: `runbook "${execution.runbook.name}" did not help: ${notHelpedBecause(newer, stillBreached.map((s) => s.name))}; severity ${incident.severity} -> ${next}`,
             actor: 'vigil',
           },
         }),
@@ -271,4 +278,12 @@ export class RunbookRunner {
     }
     await this.announce(executionId, incident.id);
   }
+}
+
+/** Why a verification failed, for the timeline: new anomalies, SLAs still breached, or both. */
+export function notHelpedBecause(newAnomalies: number, breachedSlas: readonly string[]): string {
+  const reasons: string[] = [];
+  if (newAnomalies > 0) reasons.push(`${newAnomalies} new anomal${newAnomalies === 1 ? 'y' : 'ies'} since it finished`);
+  if (breachedSlas.length > 0) reasons.push(`SLA${breachedSlas.length === 1 ? '' : 's'} ${breachedSlas.map((n) => `'${n}'`).join(', ')} still breached`);
+  return reasons.join(' and ');
 }

@@ -82,7 +82,8 @@ export class SlaEvaluator {
         return { ...base, lastEventAt, slaCreatedAt: sla.createdAt };
       }
       case 'INGESTION_LAG':
-        return { ...base, ingestionLag: (await health.stream(sla.stream)).ingestionLag };
+        // Throws while Kafka cannot be reached: the SLA keeps its state rather than reading a lag of 0 as met.
+        return { ...base, ingestionLag: await health.ingestionLag(sla.stream) };
       case 'ERROR_RATE':
       case 'COMPLETENESS': {
         const window = await stats.window(sla.streamId, sla.windowSeconds, now.getTime());

@@ -183,3 +183,38 @@ describe('the stream worker', () => {
     expect(letter?.payload).not.toContain('\u0000');
   });
 });
+
+describe('at the default event limit (1 MiB)', () => {
+  it('a value over it reaches the worker, because the topic admits twice the limit, and becomes a dead letter; the partition flows on', async () => {
+    const bigPrefix = uniqueName('pipebig');
+    const bigWorker = await startTestWorker(h, { streams: [`${bigPrefix}*`], group: `${bigPrefix}-group` });
+    try {
+      expect(h.runtime.services.ports.config.maxEventBytes).toBe(1024 * 1024);
+      const name = `${bigPrefix}-${uniqueName('s')}`;
+      const { registerStream: stream } = await h.admin.request<{ registerStream: { id: string; topic: string } }>(REGISTER_STREAM, {
+        input: { name, topic: name, schema: LATENCY_SCHEMA, keyField: 'host', timestampField: 'at', valueFields: ['latency_ms'], partitions: 1 },
+      });
+      const value = (latency: number, pad = '') => JSON.stringify({ host: 'h', latency_ms: latency, at: new Date().toISOString(), pad });
+      const huge = value(1, 'x'.repeat(1536 * 1024));
+      // One at a time: the broker's limit applies to a whole record batch.
+      await producer.send({ topic: stream.topic, messages: [{ key: 'h', value: value(1) }] });
+      await producer.send({ topic: stream.topic, messages: [{ key: 'h', value: huge }] });
+      await producer.send({ topic: stream.topic, messages: [{ key: 'h', value: value(2) }] });
+      const deadline = Date.now() + 60_000;
+      let offset: bigint | undefined;
+      while (Date.now() < deadline) {
+        offset = (await h.runtime.services.ports.db.consumerOffset.findFirst({ where: { topic: stream.topic } }))?.nextOffset;
+        if (offset === 3n) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(offset).toBe(3n);
+      const letters = await h.runtime.services.ports.db.deadLetter.findMany({ where: { streamId: stream.id } });
+      expect(letters.map((l) => [Number(l.offset), l.reason.split(':')[0]])).toEqual([[1, 'oversized']]);
+      expect(letters[0]!.reason).toMatch(/1048576/);
+      expect(letters[0]!.payload.length).toBeLessThanOrEqual(64 * 1024);
+    } finally {
+      await bigWorker.stop();
+    }
+  });
+});
+

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HealthService } from '../../src/resolvers/health.ts';
+import { KafkajsTransport } from '../../src/stream/kafkajs-transport.ts';
 import type { Worker } from '../../src/stream/worker.ts';
+import { SlaEvaluator } from '../../src/workflows/sla-evaluation.ts';
 import { uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
-import { waitFor } from '../support/processes.ts';
-import { registerRunbook } from '../support/runbooks.ts';
+import { freePort, waitFor } from '../support/processes.ts';
+import { registerRunbook, waitForExecution } from '../support/runbooks.ts';
 
 /**
  * SLA evaluation end to end: a worker with its workflows (the scheduled
@@ -233,4 +236,68 @@ describe('SLA evaluation', () => {
     expect(incident!.status).toBe('RESOLVED');
     expect(incident!.timeline.at(-1)!.message).toMatch(/^SLA met again: \d+(\.\d+)?% of events on stream .* were valid/);
   });
+
+  it('a remediation is not verified while the SLA it answered is still breached, though no new anomaly came', async () => {
+    const stream = await setUpStream();
+    await registerRunbook(h, { trigger: { streamId: stream.id }, steps: [{ action: 'NOTIFY', params: { verifyWithinSeconds: 1 } }] });
+    const registeredAt = Date.now();
+    const sla = await registerSla({ streamId: stream.id, objective: 'COMPLETENESS', threshold: 0.9, windowSeconds: 60 });
+    // 2 valid events of 4, then nothing: the breach records one anomaly and stays (the window keeps them for 60 s).
+    await h.runtime.services.ports.kafka.produce(stream.topic, [good(), good(), { key: 'web-1', value: 'not json' }, { key: 'web-1', value: '{}' }]);
+    await evaluatedSince(stream.id, sla.id, registeredAt, (s) => !s.met, 'not breached by poison');
+    const [anomaly] = await anomaliesOf(stream.id);
+    const LINEAGE_EXECUTIONS = `query($id: ID!) { lineage(anomalyId: $id) { executions { id } } }`;
+    const executionId = await waitFor(
+      async () => {
+        const { lineage } = await h.client(h.secrets.VIEWER).request<{ lineage: { executions: { id: string }[] } }>(LINEAGE_EXECUTIONS, { id: anomaly!.id });
+        return lineage.executions[0]?.id;
+      },
+      30_000,
+      () => 'the breach started no runbook',
+    );
+
+    const judged = await waitForExecution(h, executionId, (e) => e.verified !== null, 'verified or not', 30_000);
+    expect(judged).toMatchObject({ status: 'SUCCEEDED', verified: false });
+    expect(await anomaliesOf(stream.id)).toHaveLength(1);
+    expect(await stateOf(stream.id, sla.id)).toMatchObject({ met: false });
+    const [incident] = await incidentsOf(stream.id);
+    expect(incident!.status).toBe('OPEN');
+    const notVerified = incident!.timeline.find((e) => e.kind === 'NOT_VERIFIED');
+    expect(notVerified?.message).toMatch(new RegExp(`did not help: SLA '${sla.name}' still breached; severity WARNING -> CRITICAL$`));
+    expect(incident!.timeline.some((e) => e.kind === 'VERIFIED')).toBe(false);
+  });
+
+  it('an INGESTION_LAG SLA keeps its state while Kafka cannot be reached, rather than reading the lag as 0', async () => {
+    // A stream no worker here consumes (outside this file's prefix): its lag is what was produced.
+    const name = `unread-${uniqueName('s')}`;
+    const { registerStream: stream } = await h.admin.request<{ registerStream: { id: string; topic: string } }>(REGISTER_STREAM, {
+      input: { name, topic: name, schema: LATENCY_SCHEMA, keyField: 'host', timestampField: 'at', valueFields: ['latency_ms'], partitions: 1 },
+    });
+    await h.runtime.services.ports.kafka.produce(stream.topic, Array.from({ length: 5 }, good));
+    const sla = await registerSla({ streamId: stream.id, objective: 'INGESTION_LAG', threshold: 2, windowSeconds: 60 });
+    const { services } = h.runtime;
+    const log = services.ports.log.child({ component: 'test-sla' });
+    const row = () => services.ports.db.sla.findUniqueOrThrow({ where: { id: sla.id }, include: { stream: true, detector: true } });
+
+    expect(await new SlaEvaluator(services, log).evaluate(await row())).toBe('breached');
+    expect(await stateOf(stream.id, sla.id)).toMatchObject({ met: false, current: 5 });
+
+    // The same evaluation with a Kafka client that reaches no broker: it fails, and nothing changes.
+    // Its connection errors are expected here: not logged.
+    const unreachable = new KafkajsTransport([`127.0.0.1:${await freePort()}`], 'vigil-test-unreachable', log.child({}, { level: 'silent' }));
+    try {
+      const { db, redis, config } = services.ports;
+      const health = new HealthService({ db, redis, kafka: unreachable, consumerGroup: config.consumerGroup, stats: services.stats });
+      const blind = { ...services, health };
+      await expect(new SlaEvaluator(blind, log).evaluate(await row())).rejects.toThrow();
+      const summary = await new SlaEvaluator(blind, log).evaluateAll((streamName) => streamName === name);
+      expect(summary).toMatchObject({ evaluated: 0, failed: 1, recovered: [] });
+    } finally {
+      await unreachable.close();
+    }
+    expect(await stateOf(stream.id, sla.id)).toMatchObject({ met: false, current: 5 });
+    const [incident] = await incidentsOf(stream.id);
+    expect(incident!.status).toBe('OPEN');
+  }, 60_000);
 });
+
