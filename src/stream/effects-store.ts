@@ -1,7 +1,8 @@
 import type { Db } from '../db.ts';
 import type { Anomaly, DeadLetter } from '../generated/prisma/client.ts';
 import { newId } from '../ids.ts';
-import type { DetectorPartitionState } from './partition-state.ts';
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-format.ts';
+import type { DetectorPartitionState, LastEvent } from './partition-state.ts';
 import type { BatchEffects } from './process-batch.ts';
 import { groupAnomalies, type GroupingContext } from '../resolvers/incident-writer.ts';
 import { recordDrift } from '../resolvers/drift-notices.ts';
@@ -10,6 +11,8 @@ export interface CheckpointRow {
   detectorId: string;
   version: number;
   state: DetectorPartitionState;
+  /** Time-driven detectors: the last event of each series (see checkpoint-format.ts). */
+  sources?: Record<string, LastEvent>;
 }
 
 export interface CommitResult {
@@ -70,7 +73,7 @@ export async function commitBatch(
       WHERE "ConsumerOffset"."epoch" = EXCLUDED."epoch"`;
     if (moved !== 1) throw new ReplayedError(topic, partition);
     for (const checkpoint of checkpoints) {
-      const state = JSON.stringify(checkpoint.state.series);
+      const state = JSON.stringify(encodeCheckpoint(checkpoint.state.series, checkpoint.sources));
       // Same detector version and offset means the same state (detectors are deterministic): the first write stands.
       await tx.$executeRaw`
         INSERT INTO "DetectorCheckpoint" ("detectorId", "version", "topic", "partition", "nextOffset", "state", "updatedAt")
@@ -111,11 +114,15 @@ export async function insertAnomalies(
   });
 }
 
+export interface RestoredCheckpoint extends DetectorPartitionState {
+  sources: Record<string, LastEvent>;
+}
+
 export interface RestoredPartition {
   committedOffset: bigint | undefined;
   epoch: number;
-  /** Per detector version, the newest checkpoint at or before the committed offset. */
-  checkpoints: Map<string, DetectorPartitionState>;
+  /** Per detector version, the newest checkpoint at or before the committed offset, with the sources it kept. */
+  checkpoints: Map<string, RestoredCheckpoint>;
 }
 
 /** The position of record and, per detector version, the checkpoint to rebuild its state from. */
@@ -126,10 +133,10 @@ export async function loadPartition(db: Db, groupId: string, topic: string, part
     where: { topic, partition, nextOffset: { lte: committedOffset ?? 0n } },
     orderBy: { nextOffset: 'desc' },
   });
-  const nearest = new Map<string, DetectorPartitionState>();
+  const nearest = new Map<string, RestoredCheckpoint>();
   for (const c of checkpoints) {
     const key = `${c.detectorId}@${c.version}`;
-    if (!nearest.has(key)) nearest.set(key, { nextOffset: c.nextOffset, series: c.state as Record<string, unknown> });
+    if (!nearest.has(key)) nearest.set(key, { nextOffset: c.nextOffset, ...decodeCheckpoint(c.state) });
   }
   return { committedOffset, epoch: offset?.epoch ?? 0, checkpoints: nearest };
 }

@@ -50,6 +50,19 @@ export interface LastEvent {
   traceparent: string | null;
 }
 
+/** The key of a series' last event in PartitionState.lastEvents. */
+export function lastEventKey(stateKey: string, slot: string): string {
+  return `${stateKey}|${slot}`;
+}
+
+/** The last event of each series of one detector version, by slot (what its checkpoint keeps). */
+export function lastEventsOf(state: PartitionState, stateKey: string): Record<string, LastEvent> {
+  const prefix = lastEventKey(stateKey, '');
+  const out: Record<string, LastEvent> = {};
+  for (const [key, event] of state.lastEvents) if (key.startsWith(prefix)) out[key.slice(prefix.length)] = event;
+  return out;
+}
+
 /** The series key used inside state objects ("" for a stream with one series). */
 export function seriesSlot(seriesKey: string | null): string {
   return seriesKey ?? '';

@@ -4,7 +4,7 @@ import type { Verdict } from '../detectors/detector.ts';
 import { canaryOf } from './canary.ts';
 import { decodeMessage, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
-import { detectorState, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
+import { detectorState, lastEventKey, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
 import type { IncomingMessage } from './transport.ts';
 
 export interface NewAnomaly {
@@ -140,7 +140,7 @@ export function processBatch(
         schemaVersion: stream.schemaVersion,
         traceparent: event.traceparent,
       };
-      if (timeDriven) state.lastEvents.set(`${detector.stateKey}|${slot}`, source);
+      if (timeDriven) state.lastEvents.set(lastEventKey(detector.stateKey, slot), source);
       if (recordAnomaly) effects.anomalies.push(anomalyOf(stream, detector, state.partition, source, verdict));
     }
   }
@@ -150,8 +150,8 @@ export function processBatch(
 /**
  * Time-driven detectors (FRESHNESS) asked about silence up to `now`: an
  * anomaly per silent series, whose source is the last event heard from it.
- * Series not heard from since this worker restored the partition are skipped:
- * there is no event to name.
+ * A series whose last event is unknown (a checkpoint from before they were
+ * kept, see checkpoint-format.ts) is skipped: there is no event to name.
  */
 export function tickPartition(stream: StreamSpec, state: PartitionState, now: number): NewAnomaly[] {
   const anomalies: NewAnomaly[] = [];
@@ -160,7 +160,7 @@ export function tickPartition(stream: StreamSpec, state: PartitionState, now: nu
     const detectorPartition = state.detectors.get(detector.stateKey);
     if (!detectorPartition) continue;
     for (const [slot, seriesState] of Object.entries(detectorPartition.series)) {
-      const last = state.lastEvents.get(`${detector.stateKey}|${slot}`);
+      const last = state.lastEvents.get(lastEventKey(detector.stateKey, slot));
       if (!last) continue;
       const verdict = detector.model.tick(seriesState, now);
       if (!verdict?.anomalous) continue;

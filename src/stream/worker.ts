@@ -7,10 +7,10 @@ import type { Services } from '../resolvers/services.ts';
 import { deadLetterTopic } from '../resolvers/streams.ts';
 import { recordCanaryArrival } from './canary.ts';
 import { Catalog, type StreamSpec } from './catalog.ts';
-import { commitBatch, insertAnomalies, loadPartition, ReplayedError, type CheckpointRow } from './effects-store.ts';
+import { commitBatch, insertAnomalies, loadPartition, ReplayedError, type CheckpointRow, type RestoredCheckpoint } from './effects-store.ts';
 import { InFlightGate } from './in-flight-gate.ts';
 import { KafkajsConsumer } from './kafkajs-consumer.ts';
-import type { DetectorPartitionState, PartitionState } from './partition-state.ts';
+import { lastEventKey, lastEventsOf, type DetectorPartitionState, type PartitionState } from './partition-state.ts';
 import { processBatch, tickPartition } from './process-batch.ts';
 import { serializeAnomaly } from './serialize.ts';
 import { CANARY_HEADER, SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
@@ -145,15 +145,28 @@ export class StreamWorker {
     }
   }
 
-  /** Silence is found by the clock, not by an event: FRESHNESS detectors of owned partitions are asked each tick. */
+  /**
+   * Silence is found by the clock, not by an event: FRESHNESS detectors of
+   * owned partitions are asked each tick. A silent partition may send no
+   * batch after a restart, so it is restored here too; silence is judged only
+   * once its detector state has caught up with the position of record.
+   */
   private async tick(): Promise<void> {
     const now = Date.now();
     for (const { topic, partition } of this.assigned) {
       const stream = this.catalog.stream(topic);
-      const pending = this.partitions.get(partitionKey(topic, partition));
-      if (!stream || !pending || !stream.detectors.some((d) => d.kind === 'FRESHNESS')) continue;
+      if (!stream || !stream.detectors.some((d) => d.kind === 'FRESHNESS')) continue;
       try {
-        const found = tickPartition(stream, await pending, now);
+        const state = await this.partitionState(stream, partition);
+        if (state.position < state.committedOffset) {
+          // The checkpoint is older than the offsets of record: re-read from it before judging anyone silent.
+          if (state.seekedTo !== state.position) {
+            state.seekedTo = state.position;
+            this.consumer?.seek(topic, partition, state.position.toString());
+          }
+          continue;
+        }
+        const found = tickPartition(stream, state, now);
         const inserted = await insertAnomalies(this.services.ports.db, found, this.catalog.groupingContext());
         recordSilenceAnomalies(stream.name, inserted.anomalies);
         await this.announce(stream, { ...inserted, deadLetters: [] });
@@ -278,8 +291,11 @@ export class StreamWorker {
       lastEvents: new Map(),
     };
     for (const detector of stream.detectors) {
-      const entry = this.validCheckpoint(detector, restored.checkpoints.get(detector.stateKey));
+      const checkpoint = restored.checkpoints.get(detector.stateKey);
+      const entry = this.validCheckpoint(detector, checkpoint);
       state.detectors.set(detector.stateKey, entry ?? { nextOffset: committedOffset, series: {} });
+      // A series silent since the checkpoint still has an event to name (events replayed from it replace these).
+      if (entry && checkpoint) for (const [slot, event] of Object.entries(checkpoint.sources)) state.lastEvents.set(lastEventKey(detector.stateKey, slot), event);
       if (entry && entry.nextOffset < state.position) state.position = entry.nextOffset;
       if (!entry && committedOffset > 0n) state.uncheckpointedStart = true;
     }
@@ -291,7 +307,7 @@ export class StreamWorker {
   }
 
   /** A checkpoint whose every series state this detector can load, else none (logged: the detector starts afresh). */
-  private validCheckpoint(detector: StreamSpec['detectors'][number], checkpoint: DetectorPartitionState | undefined) {
+  private validCheckpoint(detector: StreamSpec['detectors'][number], checkpoint: RestoredCheckpoint | undefined): DetectorPartitionState | undefined {
     if (!checkpoint) return undefined;
     try {
       const series: Record<string, unknown> = {};
@@ -407,7 +423,13 @@ export class StreamWorker {
     const rows: CheckpointRow[] = [];
     for (const detector of stream.detectors) {
       const entry = state.detectors.get(detector.stateKey);
-      if (entry) rows.push({ detectorId: detector.id, version: detector.version, state: entry });
+      if (!entry) continue;
+      rows.push({
+        detectorId: detector.id,
+        version: detector.version,
+        state: entry,
+        ...(detector.kind === 'FRESHNESS' ? { sources: lastEventsOf(state, detector.stateKey) } : {}),
+      });
     }
     // Versions no longer current are not carried forward.
     const current = new Set(stream.detectors.map((d) => d.stateKey));

@@ -143,4 +143,53 @@ describe('FRESHNESS', () => {
     await new Promise((r) => setTimeout(r, 2500));
     expect(await h.runtime.services.ports.db.anomaly.count({ where: { streamId: stream.id } })).toBe(1);
   }, 60_000);
+
+  it('after a restart, still reports a series that stayed silent, naming its last event from the checkpoint', async () => {
+    // Its own stream and consumer group, so the two workers below are the only ones on it.
+    const name = `fresh-${uniqueName('s')}`;
+    const freshGroup = `${name}-group`;
+    const { registerStream: stream } = await h.admin.request<{ registerStream: { id: string; topic: string } }>(REGISTER_STREAM, {
+      input: { name, topic: name, schema: LATENCY_SCHEMA, keyField: 'host', valueFields: ['latency_ms'], partitions: 1 },
+    });
+    const { registerDetector: detector } = await h.admin.request<{ registerDetector: { id: string } }>(
+      `mutation($input: RegisterDetectorInput!) { registerDetector(input: $input) { id } }`,
+      { input: { streamId: stream.id, name: 'fresh', field: 'latency_ms', kind: 'FRESHNESS', params: { maxGapSeconds: 4 } } },
+    );
+    const db = h.runtime.services.ports.db;
+    let first: Worker | undefined = await startTestWorker(h, { streams: [name], group: freshGroup, checkpointEvents: 1 });
+    let second: Worker | undefined;
+    try {
+      await h.runtime.services.ports.kafka.produce(stream.topic, [
+        { key: 'a', value: JSON.stringify({ host: 'a', latency_ms: 1 }) },
+        { key: 'b', value: JSON.stringify({ host: 'b', latency_ms: 2 }) },
+      ]);
+      await waitFor(
+        async () => (await db.detectorCheckpoint.count({ where: { detectorId: detector.id, nextOffset: 2n } })) === 1,
+        30_000,
+        () => 'no checkpoint after both events',
+      );
+      // Stopped before the silence is due: only the next worker can report it, from the checkpoint alone (no new event comes).
+      await first.stop();
+      first = undefined;
+      expect(await db.anomaly.count({ where: { streamId: stream.id } })).toBe(0);
+      second = await startTestWorker(h, { streams: [name], group: freshGroup, checkpointEvents: 1 });
+      const anomalies = await waitFor(
+        async () => {
+          const rows = await db.anomaly.findMany({ where: { streamId: stream.id }, orderBy: { offset: 'asc' } });
+          return rows.length === 2 ? rows : undefined;
+        },
+        30_000,
+        () => 'the restarted worker did not report both silent series',
+      );
+      expect(anomalies.map((a) => [a.seriesKey, a.offset, a.eventKey, a.value])).toEqual([
+        ['a', 0n, 'a', 1],
+        ['b', 1n, 'b', 2],
+      ]);
+      expect(anomalies[0]!.explanation).toMatch(/no latency_ms event for .* s \(limit 4 s/);
+    } finally {
+      await first?.stop();
+      await second?.stop();
+    }
+  }, 90_000);
 });
+
