@@ -192,6 +192,8 @@ export class DetectorService {
         data: { currentVersion: next, drifting: false },
       });
       if (bumped.count !== 1) throw new ConflictError('the detector changed concurrently; read it again and retry', 'id');
+      // The new version learns afresh: no series of it is drifting yet.
+      await tx.detectorDrift.deleteMany({ where: { detectorId: detector.id } });
       await tx.detectorVersion.create({
         data: {
           detectorId: detector.id,

@@ -47,8 +47,6 @@ export interface DriftChange {
   detectorId: string;
   seriesKey: string | null;
   change: 'DETECTED' | 'CLEARED';
-  /** Still drifting on this partition after this event (any series). */
-  stillDrifting: boolean;
   explanation: string;
 }
 
@@ -124,7 +122,6 @@ export function processBatch(
           detectorId: detector.id,
           seriesKey: event.seriesKey,
           change: verdict.drift,
-          stillDrifting: Object.values(detectorPartition.series).some((series) => detector.model.drifting?.(series) ?? false),
           explanation: verdict.explanation,
         });
       }
