@@ -195,14 +195,16 @@ class DetectionSpans implements Detections {
       fail(span, error);
       throw error;
     } finally {
-      span.end();
+      // Started at an explicit time: ended on the same clock (the SDK would use Date.now(), whole ms, and could end it before it began).
+      span.end(nowMs());
     }
   }
 
   end(): void {
     if (this.ended) return;
     this.ended = true;
-    for (const span of this.spans.values()) span.end();
+    const end = nowMs();
+    for (const span of this.spans.values()) span.end(end);
   }
 }
 

@@ -209,6 +209,12 @@ describe('telemetry', () => {
     expect(under('commit')).toHaveLength(1);
     expect(under('publish anomaly')).toHaveLength(1);
     expect(under('publish anomaly')[0]!.attributes['vigil.anomaly.id']).toBe(anomaly.id);
+    // Spans started at an explicit time end on the same clock: a real, positive duration, never clamped to 0.
+    const nanos = ([seconds, ns]: [number, number]) => seconds * 1e9 + ns;
+    for (const span of [detect!, ...under('commit'), ...under('publish anomaly')]) {
+      expect(nanos(span.duration), `${span.name} duration`).toBeGreaterThan(0);
+      expect(nanos(span.endTime)).toBeGreaterThan(nanos(span.startTime));
+    }
 
     const steps = trace.filter((s) => s.name === 'runbook step');
     for (const step of steps) expect(step.attributes['vigil.execution.id']).toBe(executionId);
