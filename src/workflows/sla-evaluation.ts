@@ -28,7 +28,9 @@ const OPEN = { in: ['OPEN' as const, 'ACKNOWLEDGED' as const] };
  * the SLA's companion detector (its lineage names the SLA) and groups it into
  * an incident like any other, runbooks included; breached -> met resolves the
  * SLA's open incidents. A state change is a compare-and-set on the Sla row in
- * the same transaction, so two evaluators never record one breach twice.
+ * the same transaction, so two evaluators never record one breach twice. A
+ * breach whose incident was resolved by hand while the SLA is still broken
+ * is raised again (the incident reopens within its flap window).
  */
 export class SlaEvaluator {
   constructor(
@@ -68,8 +70,10 @@ export class SlaEvaluator {
     if (updated.count === 0) return 'skipped';
     if (judged.met) return 'met';
     // Still breached: the incident stays alive (the quiet-period sweep would otherwise resolve it while the SLA is broken).
-    await db.incident.updateMany({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } }, data: { lastSeenAt: now } });
-    return 'still-breached';
+    const alive = await db.incident.updateMany({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } }, data: { lastSeenAt: now } });
+    if (alive.count > 0) return 'still-breached';
+    // No open incident holds the breach (someone resolved it while the SLA is still broken): raise it again.
+    return (await this.breach(sla, judged, now, 'again')) ? 'breached' : 'still-breached';
   }
 
   /** What the objective needs, no more. */
@@ -102,13 +106,27 @@ export class SlaEvaluator {
     }
   }
 
-  private async breach(sla: SlaRow, judged: SlaJudgement, now: Date): Promise<boolean> {
+  /**
+   * Records a breach as an anomaly of the SLA's companion detector, grouped
+   * into an incident in the same transaction. `new`: the SLA turns from met
+   * to breached (a compare-and-set, so two evaluators record it once).
+   * `again`: it was already breached but no open incident holds it any more;
+   * under a lock per SLA, so two evaluators raise it once.
+   */
+  private async breach(sla: SlaRow, judged: SlaJudgement, now: Date, mode: 'new' | 'again' = 'new'): Promise<boolean> {
     const { db } = this.services.ports;
     const detector = sla.detector ?? (await this.services.slas.companion(sla.id));
     const current = judged.current ?? 0;
     const committed = await db.$transaction(async (tx): Promise<{ anomaly: Anomaly; grouped: GroupingResult } | null> => {
-      const flipped = await tx.sla.updateMany({ where: { id: sla.id, met: true }, data: { met: false, current, evaluatedAt: now } });
-      if (flipped.count !== 1) return null;
+      if (mode === 'new') {
+        const flipped = await tx.sla.updateMany({ where: { id: sla.id, met: true }, data: { met: false, current, evaluatedAt: now } });
+        if (flipped.count !== 1) return null;
+      } else {
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`sla/${sla.id}`}))`;
+        const broken = await tx.sla.count({ where: { id: sla.id, met: false } });
+        const open = await tx.incident.count({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } } });
+        if (broken !== 1 || open > 0) return null;
+      }
       const anomaly = await tx.anomaly.create({
         data: {
           id: newId('Anomaly'),
@@ -145,7 +163,10 @@ export class SlaEvaluator {
       return { anomaly, grouped };
     });
     if (!committed) return false;
-    this.log.info({ sla: sla.id, current, incidents: [...committed.grouped.incidentIds] }, `SLA breached: ${judged.explanation}`);
+    this.log.info(
+      { sla: sla.id, current, incidents: [...committed.grouped.incidentIds] },
+      `${mode === 'new' ? 'SLA breached' : 'SLA still breached with no open incident, raised again'}: ${judged.explanation}`,
+    );
     const { pubsub } = this.services;
     await Promise.all([
       pubsub.publish(CHANNELS.anomalies, serializeAnomaly(committed.anomaly)),

@@ -299,5 +299,34 @@ describe('SLA evaluation', () => {
     const [incident] = await incidentsOf(stream.id);
     expect(incident!.status).toBe('OPEN');
   }, 60_000);
+
+  it('a breach whose incident is resolved by hand while the SLA is still broken is raised again, reopening the incident', async () => {
+    const stream = await setUpStream();
+    const registeredAt = Date.now();
+    const sla = await registerSla({ streamId: stream.id, objective: 'COMPLETENESS', threshold: 0.9, windowSeconds: 60 });
+    // 1 valid event of 3, then nothing: breached for the next minute.
+    await h.runtime.services.ports.kafka.produce(stream.topic, [good(), { key: 'web-1', value: 'not json' }, { key: 'web-1', value: '{}' }]);
+    await evaluatedSince(stream.id, sla.id, registeredAt, (s) => !s.met, 'not breached by poison');
+    const [incident] = await incidentsOf(stream.id);
+    expect(incident!.status).toBe('OPEN');
+
+    await h.client(h.secrets.OPERATOR).request(`mutation($id: ID!) { resolveIncident(id: $id, note: "looks fine to me") { status } }`, { id: incident!.id });
+    const reopened = await waitFor(
+      async () => {
+        const [again] = await incidentsOf(stream.id);
+        return again?.status === 'OPEN' ? again : undefined;
+      },
+      30_000,
+      () => 'the incident was not raised again while the SLA stayed breached',
+    );
+    expect(reopened.id).toBe(incident!.id);
+    expect(reopened.timeline.map((e) => e.kind)).toEqual(['OPENED', 'RESOLVED', 'REOPENED', 'ANOMALY_JOINED']);
+    expect(await incidentsOf(stream.id)).toHaveLength(1);
+    expect((await anomaliesOf(stream.id)).map((a) => a.sla?.id)).toEqual([sla.id, sla.id]);
+    // Still breached and now held by an open incident: nothing more is recorded.
+    await evaluatedSince(stream.id, sla.id, Date.now(), (s) => !s.met, 'not re-evaluated');
+    await evaluatedSince(stream.id, sla.id, Date.now(), (s) => !s.met, 'not re-evaluated');
+    expect(await anomaliesOf(stream.id)).toHaveLength(2);
+  });
 });
 
