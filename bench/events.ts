@@ -1,6 +1,7 @@
 /**
- * Seeded latency events for the pipeline benchmark (the idea of
- * test/support/seeded-events.ts, copied: the bench does not import from test/).
+ * Seeded latency events for the pipeline benchmark. Its PRNG and stream
+ * schema are the tests' too (test/support re-exports them): the bench does
+ * not import from test/.
  */
 
 /** mulberry32: the same seed gives the same sequence on every run. */

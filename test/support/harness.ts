@@ -6,6 +6,7 @@ import type { Role } from '../../src/generated/prisma/enums.ts';
 import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { startWorker, type Worker, type WorkerOptions } from '../../src/stream/worker.ts';
+import { LATENCY_SCHEMA } from '../../bench/events.ts';
 import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueName } from './env.ts';
 
 /**
@@ -75,17 +76,8 @@ export async function graphqlErrors(call: Promise<unknown>): Promise<{ message: 
   throw new Error('expected the call to fail with GraphQL errors, but it succeeded');
 }
 
-/** A stream schema most tests can use: latency per host with an event time. */
-export const LATENCY_SCHEMA = {
-  type: 'object',
-  properties: {
-    host: { type: 'string' },
-    latency_ms: { type: 'number' },
-    errors: { type: 'integer' },
-    at: { type: 'string', format: 'date-time' },
-  },
-  required: ['host', 'latency_ms'],
-} as const;
+/** A stream schema most tests can use (the pipeline bench's too): latency per host with an event time. */
+export { LATENCY_SCHEMA };
 
 export const REGISTER_STREAM = /* GraphQL */ `
   mutation Register($input: RegisterStreamInput!) {

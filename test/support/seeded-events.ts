@@ -1,14 +1,7 @@
-/** A small deterministic PRNG (mulberry32): the same seed gives the same stream on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../bench/events.ts';
+
+// One PRNG for the tests and the pipeline bench (the bench does not import from test/).
+export { mulberry32 };
 
 /** `n` standard normal values (Box-Muller over mulberry32): deterministic noise for detector tests. */
 export function normals(n: number, seed: number): number[] {
