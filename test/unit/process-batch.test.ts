@@ -469,6 +469,17 @@ describe('processBatch: replay from a checkpoint is exactly one uninterrupted pa
     };
   }
 
+  /** Feeds `messages` to a restored state in batches of `size`, committing each, as Kafka redelivers them after a restart. */
+  function resume(stream: StreamSpec, state: PartitionState, messages: IncomingMessage[], size: number) {
+    const after: BatchEffects[] = [];
+    for (const batch of batches(messages, size)) {
+      const effects = processBatch(stream, state, batch, LIMIT);
+      commit(state, effects);
+      after.push(effects);
+    }
+    return collect(after);
+  }
+
   function detectorStateJson(state: PartitionState): Record<string, { nextOffset: string; series: string }> {
     const out: Record<string, { nextOffset: string; series: string }> = {};
     for (const [key, entry] of state.detectors) out[key] = { nextOffset: entry.nextOffset.toString(), series: JSON.stringify(entry.series) };
@@ -509,13 +520,7 @@ describe('processBatch: replay from a checkpoint is exactly one uninterrupted pa
         const restartedAt = state.position;
         expect(restartedAt <= committedOffset).toBe(true);
         // Kafka redelivers from the restored position; batch boundaries differ from the first pass.
-        const after: BatchEffects[] = [];
-        for (const batch of batches(messages.slice(Number(restartedAt)), 5)) {
-          const effects = processBatch(stream, state, batch, LIMIT);
-          commit(state, effects);
-          after.push(effects);
-        }
-        const resumed = collect(after);
+        const resumed = resume(stream, state, messages.slice(Number(restartedAt)), 5);
         expect([...committed.anomalies, ...resumed.anomalies]).toEqual(expected.anomalies);
         expect([...committed.deadLetters, ...resumed.deadLetters]).toEqual(expected.deadLetters);
         expect(committed.validEvents + resumed.validEvents).toBe(expected.validEvents);
@@ -562,13 +567,7 @@ describe('processBatch: replay from a checkpoint is exactly one uninterrupted pa
     const state = restore(stream, 3, committedOffset, mixed);
     expect(state.position).toBe(14n);
 
-    const after: BatchEffects[] = [];
-    for (const batch of batches(messages.slice(14), 11)) {
-      const effects = processBatch(stream, state, batch, LIMIT);
-      commit(state, effects);
-      after.push(effects);
-    }
-    const resumed = collect(after);
+    const resumed = resume(stream, state, messages.slice(14), 11);
     expect([...committed.anomalies, ...resumed.anomalies]).toEqual(expected.anomalies);
     expect([...committed.deadLetters, ...resumed.deadLetters]).toEqual(expected.deadLetters);
     expect(committed.validEvents + resumed.validEvents).toBe(expected.validEvents);
