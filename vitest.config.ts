@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'services',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/security/**/*.test.ts'],
           // Starts the broker if needed and recreates the test database once per run.
           globalSetup: ['test/support/global-setup.ts'],
         },
