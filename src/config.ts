@@ -1,3 +1,7 @@
+import { join } from 'node:path';
+import { parseAllowEntry } from './outbound/allowlist.ts';
+import { PROJECT_ROOT } from './paths.ts';
+
 /**
  * Vigil's configuration: read from the environment once, validated as a whole,
  * so a bad deployment fails at start with every problem listed, not later with one.
@@ -9,6 +13,14 @@ export interface Config {
   kafkaBrokers: string[];
   /** When set, this secret is accepted as an ADMIN key without being stored. */
   adminKey: string | undefined;
+  /**
+   * The audit chain's HMAC key (VIGIL_AUDIT_KEY, at least 32 characters).
+   * Unset: one is generated once into <stateDir>/audit.key. Every process
+   * sharing a database must use the same key: set it on multi-host deployments.
+   */
+  auditKey: string | undefined;
+  /** Where a process keeps state outside the database (VIGIL_STATE_DIR; default <project>/.vigil). */
+  stateDir: string;
   logLevel: string;
   /** Largest accepted event value in bytes; larger ones are dead-lettered. */
   maxEventBytes: number;
@@ -35,6 +47,13 @@ export interface Config {
   stepBackoffMs: number;
   /** Where SCALE steps POST { target, replicas }; unset: SCALE steps fail saying so. */
   scaleHookUrl: string | undefined;
+  /**
+   * Exceptions to "webhooks reach public addresses only" (VIGIL_WEBHOOK_ALLOW,
+   * comma-separated), for receivers knowingly run inside the network: host
+   * names or IP literals (any port), host:port (that port), or CIDR ranges
+   * (any host resolving into one). Empty: none. See docs/security.md.
+   */
+  webhookAllow: string[];
   /** How often incidents are checked for a quiet period (auto-resolve). */
   incidentSweepMs: number;
   /** How often rows past their stream's retentionDays are deleted. */
@@ -59,6 +78,30 @@ export interface Config {
   selfCanaryMaxSeconds: number;
   /** Self-monitoring incidents resolve after this many quiet seconds. */
   selfQuietSeconds: number;
+  /** The edge's limits: request size, rate limits, sockets (see docs/security.md). */
+  edge: EdgeLimits;
+}
+
+export interface EdgeLimits {
+  /** Largest HTTP body or graphql-ws message, in bytes (VIGIL_MAX_REQUEST_BYTES). */
+  maxRequestBytes: number;
+  /** Cost points a key may spend per second, refilled continuously (VIGIL_RATE_POINTS_PER_SECOND)... */
+  ratePointsPerSecond: number;
+  /** ...and may save up to, for bursts (VIGIL_RATE_BURST). */
+  rateBurst: number;
+  /** The same for requests without a key, counted per client address (VIGIL_ANON_RATE_POINTS_PER_SECOND, VIGIL_ANON_RATE_BURST). */
+  anonymousPointsPerSecond: number;
+  anonymousBurst: number;
+  /** Failed authentication attempts an address may make per minute, as a burst (VIGIL_AUTH_FAILURES_PER_MINUTE). */
+  authFailuresPerMinute: number;
+  /** Open graphql-ws sockets one key may hold (VIGIL_WS_MAX_SOCKETS_PER_KEY). */
+  maxSocketsPerKey: number;
+  /** Active subscriptions on one socket (VIGIL_WS_MAX_SUBSCRIPTIONS). */
+  maxSubscriptionsPerSocket: number;
+  /** How often open sockets' keys are checked for revocation, in ms (VIGIL_KEY_RECHECK_MS). */
+  keyRecheckMs: number;
+  /** Origins a browser may call from (VIGIL_CORS_ORIGINS, comma-separated); empty: no cross-origin calls. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -127,9 +170,23 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('VIGIL_ADMIN_KEY must be at least 16 characters');
   }
 
+  const auditKey = env.VIGIL_AUDIT_KEY === '' ? undefined : env.VIGIL_AUDIT_KEY;
+  if (auditKey !== undefined && auditKey.trim().length < 32) {
+    problems.push('VIGIL_AUDIT_KEY must be at least 32 characters (e.g. `openssl rand -base64 32`)');
+  }
+
   const logLevel = env.LOG_LEVEL ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+
+  const webhookAllow = (env.VIGIL_WEBHOOK_ALLOW ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  for (const entry of webhookAllow) {
+    try {
+      parseAllowEntry(entry);
+    } catch (error) {
+      problems.push(`VIGIL_WEBHOOK_ALLOW entry ${(error as Error).message}`);
+    }
   }
 
   const config: Config = {
@@ -138,6 +195,8 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     kafkaBrokers: brokers,
     adminKey,
+    auditKey: auditKey?.trim(),
+    stateDir: env.VIGIL_STATE_DIR || join(PROJECT_ROOT, '.vigil'),
     logLevel,
     maxEventBytes: integer('VIGIL_MAX_EVENT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
     defaultPartitions: integer('VIGIL_DEFAULT_PARTITIONS', 3, 1, 1000),
@@ -147,6 +206,7 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: env.VIGIL_QUEUE_PREFIX || `vigil-${databaseName(env.DATABASE_URL || DEFAULT_DATABASE_URL)}`,
     stepBackoffMs: integer('VIGIL_STEP_BACKOFF_MS', 2000, 10, 3_600_000),
     scaleHookUrl: env.VIGIL_SCALE_HOOK_URL ? url('VIGIL_SCALE_HOOK_URL', '', ['http:', 'https:']) : undefined,
+    webhookAllow,
     incidentSweepMs: integer('VIGIL_INCIDENT_SWEEP_MS', 10_000, 100, 3_600_000),
     metricsPort: env.VIGIL_METRICS_PORT ? integer('VIGIL_METRICS_PORT', 0, 1, 65535) : undefined,
     retentionSweepMs: integer('VIGIL_RETENTION_SWEEP_MS', 3_600_000, 1_000, 86_400_000),
@@ -161,6 +221,18 @@ export function loadConfig(env: Env = process.env): Config {
     selfErrorRateMax: decimal('VIGIL_SELF_ERROR_RATE_MAX', 0.05, 0, 1),
     selfCanaryMaxSeconds: integer('VIGIL_CANARY_TIMEOUT_SECONDS', 180, 1, 86_400),
     selfQuietSeconds: integer('VIGIL_SELF_QUIET_SECONDS', 120, 1, 30 * 24 * 3600),
+    edge: {
+      maxRequestBytes: integer('VIGIL_MAX_REQUEST_BYTES', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      ratePointsPerSecond: integer('VIGIL_RATE_POINTS_PER_SECOND', 2_000, 1, 1_000_000_000),
+      rateBurst: integer('VIGIL_RATE_BURST', 100_000, 1, 1_000_000_000),
+      anonymousPointsPerSecond: integer('VIGIL_ANON_RATE_POINTS_PER_SECOND', 20, 1, 1_000_000_000),
+      anonymousBurst: integer('VIGIL_ANON_RATE_BURST', 200, 1, 1_000_000_000),
+      authFailuresPerMinute: integer('VIGIL_AUTH_FAILURES_PER_MINUTE', 20, 1, 1_000_000),
+      maxSocketsPerKey: integer('VIGIL_WS_MAX_SOCKETS_PER_KEY', 32, 1, 100_000),
+      maxSubscriptionsPerSocket: integer('VIGIL_WS_MAX_SUBSCRIPTIONS', 50, 1, 100_000),
+      keyRecheckMs: integer('VIGIL_KEY_RECHECK_MS', 5_000, 100, 600_000),
+      corsOrigins: (env.VIGIL_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    },
     sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS

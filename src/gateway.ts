@@ -1,12 +1,18 @@
 import { GraphQLError, type ValidationContext } from 'graphql';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
-import type { Principal } from './resolvers/principal.ts';
+import { credentialOf, EdgeAuthenticator } from './gateway/authenticate.ts';
+import { addressOf } from './gateway/client-address.ts';
+import { useIntrospectionPolicy, useValidationErrorCap } from './gateway/policies.ts';
+import { MAX_QUERY_COST, maxCostRule } from './gateway/query-cost.ts';
+import { useRateLimit } from './gateway/rate-limit-plugin.ts';
+import { RateLimiter } from './gateway/rate-limiter.ts';
+import { refuseBeforeBody, sendRefusal } from './gateway/request-guard.ts';
+import { serveGraphqlWs } from './gateway/ws-server.ts';
 import { HealthService } from './resolvers/health.ts';
+import { useSafeInput } from './schema/safe-input-plugin.ts';
 import type { Services } from './resolvers/services.ts';
 import type { Context } from './schema/context.ts';
 import { toClientError } from './schema/errors.ts';
@@ -19,14 +25,15 @@ export const QUERY_LIMITS = {
   maxDepth: 12,
   maxAliases: 15,
   maxTokens: 2000,
-  maxCost: 50_000,
+  maxCost: MAX_QUERY_COST,
   maxDirectives: 20,
 };
 
 /**
- * Armor's limits report like any validation error instead of aborting
- * validation, so a query over several limits hears about all of them
- * (and `first: 1000` also gets the plain page-size message).
+ * Armor's validation limits report like any validation error instead of
+ * aborting validation, so a query over several limits hears about all of
+ * them (and `first: 1000` also gets the plain page-size message). The token
+ * limit is not one of them: it must stop the parser itself.
  */
 const reportLimit = {
   propagateOnRejection: false,
@@ -37,17 +44,11 @@ const reportLimit = {
 };
 
 interface ServerContext {
+  /** The Node request (HTTP and SSE; graphql-ws passes its upgrade request). */
+  req?: IncomingMessage;
   /** graphql-ws connectionParams; SSE clients may send them as extensions.connectionParams. */
   connectionParams?: Record<string, unknown> | undefined;
-}
-
-function credentialOf(request: Request | undefined, initial: ServerContext & { params?: { extensions?: Record<string, unknown> } }): string | undefined {
-  const header = request?.headers.get('authorization');
-  if (header) return header;
-  const fromConnection = initial.connectionParams?.authorization ?? initial.connectionParams?.Authorization;
-  if (typeof fromConnection === 'string') return fromConnection;
-  const fromExtensions = (initial.params?.extensions?.connectionParams as Record<string, unknown> | undefined)?.authorization;
-  return typeof fromExtensions === 'string' ? fromExtensions : undefined;
+  params?: { extensions?: Record<string, unknown> };
 }
 
 /** GET /readyz: 200 when PostgreSQL, Redis and Kafka answer, else 503 naming what does not. */
@@ -91,7 +92,8 @@ function useErrorCodes(log: Logger): Plugin {
   };
 }
 
-export function createGatewayYoga(services: Services, log: Logger): YogaServerInstance<ServerContext, Context> {
+export function createGatewayYoga(services: Services, log: Logger, authenticator: EdgeAuthenticator, limiter: RateLimiter): YogaServerInstance<ServerContext, Context> {
+  const limits = services.ports.config.edge;
   return createYoga<ServerContext, Context>({
     schema: buildSchema(),
     graphqlEndpoint: '/graphql',
@@ -107,29 +109,39 @@ export function createGatewayYoga(services: Services, log: Logger): YogaServerIn
       error: (...args) => log.debug({ args }, 'yoga'),
     },
     maskedErrors: { maskError: (error) => toClientError(error, log) },
+    // Browsers may call only from the configured origins, and never with cookies: Vigil's credential is a header.
+    cors: limits.corsOrigins.length > 0 ? { origin: limits.corsOrigins, credentials: false } : false,
+    batching: false,
     plugins: [
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, ...reportLimit },
         maxAliases: { n: QUERY_LIMITS.maxAliases, ...reportLimit },
-        maxTokens: { n: QUERY_LIMITS.maxTokens, ...reportLimit },
-        costLimit: { maxCost: QUERY_LIMITS.maxCost, ...reportLimit },
+        maxTokens: { n: QUERY_LIMITS.maxTokens, propagateOnRejection: true },
+        // Armor's cost limit cannot see list sizes; maxCostRule below can.
+        costLimit: { enabled: false },
         maxDirectives: { n: QUERY_LIMITS.maxDirectives, ...reportLimit },
         blockFieldSuggestion: { enabled: true },
       }),
-      { onValidate: ({ addValidationRule }) => addValidationRule(maxPageSizeRule) } satisfies Plugin,
+      {
+        onValidate: ({ addValidationRule }) => {
+          addValidationRule(maxPageSizeRule);
+          addValidationRule(maxCostRule);
+        },
+      } satisfies Plugin,
+      useValidationErrorCap(),
+      useIntrospectionPolicy(),
+      useRateLimit(limiter, limits),
+      // After the rate limit, which so also bounds the FAILED audit entries a flood of hostile input can write.
+      useSafeInput(services),
       useReadiness(services),
       useMetrics(),
       useErrorCodes(log),
     ],
     context: async (initial): Promise<Context> => {
-      let principal: Principal | null = null;
-      let authError: Error | null = null;
-      try {
-        principal = await services.apiKeys.authenticate(credentialOf(initial.request, initial as never));
-      } catch (error) {
-        authError = error as Error;
-      }
-      return { services, principal, authError, log, traceparent: initial.request?.headers.get('traceparent') ?? null };
+      const clientAddress = addressOf(initial.req);
+      const credential = credentialOf(initial.request?.headers.get('authorization'), initial.connectionParams, initial.params?.extensions);
+      const { principal, authError } = await authenticator.authenticate(credential, clientAddress);
+      return { services, principal, authError, log, clientAddress, traceparent: initial.request?.headers.get('traceparent') ?? null };
     },
   });
 }
@@ -142,36 +154,16 @@ export interface Gateway {
 
 /** HTTP (queries, mutations, SSE) and graphql-ws on one port, both at /graphql. */
 export async function startGateway(services: Services, log: Logger, port: number): Promise<Gateway> {
-  const yoga = createGatewayYoga(services, log);
-  const server = createServer(yoga);
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const wsServer = useServer(
-    {
-      execute: (args: any) => args.rootValue.execute(args),
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      onSubscribe: async (ctx, _id, params) => {
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params,
-          connectionParams: ctx.connectionParams,
-        });
-        const args = {
-          schema,
-          operationName: params.operationName,
-          document: parse(params.query),
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors.map((e: GraphQLError) => toClientError(e, log));
-        return args;
-      },
-    },
-    wss,
-  );
+  const limits = services.ports.config.edge;
+  const limiter = new RateLimiter(services.ports.redis, services.ports.config.queuePrefix, log.child({ component: 'rate-limit' }));
+  const authenticator = new EdgeAuthenticator(services.apiKeys, limiter, limits);
+  const yoga = createGatewayYoga(services, log, authenticator, limiter);
+  const server = createServer((request, response) => {
+    const refusal = refuseBeforeBody(request, limits.maxRequestBytes);
+    if (refusal) return sendRefusal(response, refusal);
+    return yoga(request, response);
+  });
+  const ws = serveGraphqlWs(yoga as never, server, { authenticator, apiKeys: services.apiKeys, limits, log });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => resolve());
@@ -183,8 +175,7 @@ export async function startGateway(services: Services, log: Logger, port: number
     server,
     port: boundPort,
     close: async () => {
-      await wsServer.dispose();
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await ws.dispose();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -7,7 +7,10 @@ import { startGateway } from './gateway.ts';
 import { migrate } from './migrate.ts';
 import { PROJECT_ROOT } from './paths.ts';
 import { ApiKeyService } from './resolvers/api-keys.ts';
+import { ambientDb, inAmbientTransaction } from './resolvers/ambient-transaction.ts';
 import { AuditLog } from './resolvers/audit.ts';
+import { auditSecretsFor } from './resolvers/audit-key.ts';
+import { verificationReport } from './resolvers/audit-verify.ts';
 import { openRuntime } from './runtime.ts';
 import { printVigilSchema } from './schema/index.ts';
 import { ensureKafkaBroker, kafkaAnswers, stopKafkaBroker } from './services/kafka-broker.ts';
@@ -27,13 +30,13 @@ const USAGE = `Usage: vigil <command>
   services [--stop]     ensure the local Kafka broker; check PostgreSQL and Redis
   keys create --role VIEWER|OPERATOR|ADMIN --name NAME
                         create an API key and print its secret (shown once)
-  audit verify          check the audit log's hash chain
+  audit verify          check the audit log's chain (MACs, links, head); exit 1 if broken
   print-schema          write schema.graphql from the code-first schema
   bench nab [--data DIR] [--detector KIND|all] [--params JSON] [--out DIR]
                         score the detectors on the Numenta Anomaly Benchmark (vigil bench --help)
 
 Configuration comes from the environment: PORT, DATABASE_URL, REDIS_URL,
-KAFKA_BROKERS, VIGIL_ADMIN_KEY, LOG_LEVEL, VIGIL_MAX_EVENT_BYTES, OTEL_EXPORTER_OTLP_ENDPOINT,
+KAFKA_BROKERS, VIGIL_ADMIN_KEY, VIGIL_AUDIT_KEY, VIGIL_STATE_DIR, LOG_LEVEL, VIGIL_MAX_EVENT_BYTES, OTEL_EXPORTER_OTLP_ENDPOINT,
 VIGIL_METRICS_PORT (see README).`;
 
 type Stoppable = { stop(): Promise<void> };
@@ -128,8 +131,13 @@ async function createKey(role: string | undefined, name: string | undefined): Pr
   await migrate(config.databaseUrl, join(PROJECT_ROOT, 'prisma', 'migrations'));
   const db = createDb(config.databaseUrl, 2);
   try {
-    const { apiKey, secret } = await new ApiKeyService(db, undefined).create(name, role as Role);
-    await new AuditLog(db).append({ actor: 'cli', action: 'createApiKey', target: apiKey.id, detail: { name, role }, outcome: 'ALLOWED' });
+    const audit = new AuditLog(db, auditSecretsFor(config, createLogger(config.logLevel)));
+    // The key and its audit entry commit together, as for the createApiKey mutation.
+    const { apiKey, secret } = await inAmbientTransaction(db, async (tx) => {
+      const created = await new ApiKeyService(ambientDb(db), undefined).create(name, role as Role);
+      await audit.append({ actor: 'cli', action: 'createApiKey', target: created.apiKey.id, detail: { name, role }, outcome: 'ALLOWED' }, tx);
+      return created;
+    });
     console.log(`created ${apiKey.role} key ${apiKey.id} (${apiKey.name})`);
     console.log(`secret (shown once): ${secret}`);
     return 0;
@@ -142,14 +150,9 @@ async function verifyAudit(): Promise<number> {
   const config = loadConfig();
   const db = createDb(config.databaseUrl, 2);
   try {
-    const result = await new AuditLog(db).verify();
-    if (result.ok) {
-      console.log(`audit: chain intact (${result.checked} entries)`);
-      return 0;
-    }
-    console.log(`audit: BROKEN at entry #${result.firstBad!.seq} (${result.firstBad!.id}): ${result.firstBad!.problem}`);
-    console.log(`audit: ${result.checked} entries before it verified`);
-    return 1;
+    const result = await new AuditLog(db, auditSecretsFor(config, createLogger(config.logLevel))).verify();
+    for (const line of verificationReport(result)) console.log(line);
+    return result.ok ? 0 : 1;
   } finally {
     await db.$disconnect();
   }

@@ -96,6 +96,8 @@ export type RegisterDetectorInput = {
 };
 
 export type RegisterRunbookInput = {
+  /** Let the key that requested an execution approve it too (default false: four eyes). */
+  allowSelfApproval?: boolean | null | undefined;
   cooldownSeconds?: number | null | undefined;
   name: string;
   requiresApproval?: boolean | null | undefined;

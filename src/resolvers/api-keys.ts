@@ -70,6 +70,18 @@ export class ApiKeyService {
     return { keyId: key.id, name: key.name, role: key.role };
   }
 
+  /** The keys among `principals` that are no longer valid. */
+  async revokedAmong(principals: Principal[]): Promise<Set<string>> {
+    const revoked = new Set<string>();
+    if (!this.adminKeyHash && principals.some((p) => p.keyId === ADMIN_KEY_ID)) revoked.add(ADMIN_KEY_ID);
+    const stored = principals.filter((p) => p.keyId !== ADMIN_KEY_ID).map((p) => p.keyId);
+    if (stored.length === 0) return revoked;
+    const valid = await this.db.apiKey.findMany({ where: { id: { in: stored }, revokedAt: null }, select: { id: true } });
+    const validIds = new Set(valid.map((k) => k.id));
+    for (const id of stored) if (!validIds.has(id)) revoked.add(id);
+    return revoked;
+  }
+
   /** True while the principal's key is still valid; used to end subscriptions of revoked keys. */
   async stillValid(principal: Principal): Promise<boolean> {
     if (principal.keyId === ADMIN_KEY_ID) return this.adminKeyHash !== undefined;

@@ -1,17 +1,34 @@
-import { createHash } from 'node:crypto';
 import type { Db } from '../db.ts';
 import type { AuditEntry } from '../generated/prisma/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { newId } from '../ids.ts';
+import { afterCommit, ambientTransaction, type Tx } from './ambient-transaction.ts';
+import { AUDIT_FORMAT, canonicalJson, entryMac } from './audit-chain.ts';
+import { predecessorFor, writeHead, writeWitness, type StoredHead } from './audit-head.ts';
+import type { AuditSecrets } from './audit-key.ts';
+import { verifyAuditChain, type AuditVerification } from './audit-verify.ts';
+import { FORBIDDEN_KEYS, findUnsafeInput, sanitisedDetail, storableText, type SafeInputLimits } from './safe-input.ts';
+
+export { canonicalJson, entryHash, entryMac, GENESIS_HASH } from './audit-chain.ts';
+export type { AuditVerification } from './audit-verify.ts';
 
 /**
- * A hash-chained audit log: each entry's hash covers its content and the
- * previous entry's hash, so editing, deleting or reordering an entry breaks
- * the chain from there on. Appends are serialised by an advisory lock so two
- * gateways never chain onto the same predecessor.
+ * A hash-chained audit log: each entry's MAC (keyed, see audit-chain.ts)
+ * covers its content and the previous entry's hash, so editing, deleting or
+ * reordering an entry breaks the chain from there on; the head, kept in
+ * AuditHead and outside the database, shows entries deleted from the end.
+ * Appends are serialised by an advisory lock so two gateways never chain
+ * onto the same predecessor.
  */
 const AUDIT_LOCK = 0x61_75_64_74; // "audt"
-export const GENESIS_HASH = '0'.repeat(64);
+const PENDING_HASH = 'pending';
+
+/**
+ * Looser than the edge's limits (an argument 64 deep is one level deeper
+ * inside { args }), but any detail beyond them is stored as a sanitised
+ * excerpt: an entry must always be writable.
+ */
+const STORABLE_DETAIL: SafeInputLimits = { maxDepth: 80, maxStringLength: 16 * 1024 * 1024 };
 
 export type AuditOutcome = 'ALLOWED' | 'REFUSED' | 'FAILED';
 
@@ -23,96 +40,86 @@ export interface AuditRecord {
   outcome: AuditOutcome;
 }
 
-/** JSON with object keys sorted at every depth: JSONB does not keep key order. */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
-
-export function entryHash(
-  prevHash: string,
-  entry: { id: string; at: Date; actor: string; action: string; target: string; detail: unknown; outcome: string },
-): string {
-  const content = canonicalJson({
-    id: entry.id,
-    at: entry.at.toISOString(),
-    actor: entry.actor,
-    action: entry.action,
-    target: entry.target,
-    detail: entry.detail ?? null,
-    outcome: entry.outcome,
-  });
-  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  /** The first entry whose chain does not hold, and why. */
-  firstBad?: { seq: string; id: string; problem: string };
+/** The detail as it will be stored: JSON only, and never something PostgreSQL or Prisma would change or refuse. */
+export function storableDetail(detail: unknown): unknown {
+  if (detail === undefined || detail === null) return null;
+  const unsafe = findUnsafeInput(detail, 'detail', STORABLE_DETAIL);
+  if (!unsafe) return JSON.parse(canonicalJson(detail));
+  // Keep the short plain facts (code, field) that say what happened, if they are themselves safe.
+  const facts = Object.entries(typeof detail === 'object' && !Array.isArray(detail) ? (detail as Record<string, unknown>) : {}).filter(
+    ([key, value]) =>
+      ['string', 'number', 'boolean'].includes(typeof value) && !findUnsafeInput([key, value], '', { maxDepth: 2, maxStringLength: 200 }) && !FORBIDDEN_KEYS.has(key),
+  );
+  return sanitisedDetail(detail, unsafe, Object.fromEntries(facts));
 }
 
 export class AuditLog {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: AuditSecrets,
+  ) {}
 
-  async append(record: AuditRecord): Promise<AuditEntry> {
-    return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
-      const last = await tx.auditEntry.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      const id = newId('AuditEntry');
-      // Millisecond precision: the column is TIMESTAMP(3), and the hash must survive the round trip.
-      const at = new Date(Math.floor(Date.now()));
-      const detail = record.detail === undefined ? null : JSON.parse(canonicalJson(record.detail));
-      const hash = entryHash(prevHash, { id, at, ...record, detail });
-      return tx.auditEntry.create({
-        data: {
-          id,
-          at,
-          actor: record.actor,
-          action: record.action,
-          target: record.target,
-          detail: detail === null ? Prisma.JsonNull : detail,
-          outcome: record.outcome,
-          prevHash,
-          hash,
-        },
-      });
-    });
+  /**
+   * In `tx` when given: the caller's transaction commits the entry with the
+   * effect it records, or neither. Otherwise in a transaction of its own.
+   */
+  async append(record: AuditRecord, tx?: Tx): Promise<AuditEntry> {
+    // Before any lock: the first call may read or create the key file.
+    const key = await this.secrets.key();
+    if (tx) {
+      const { entry, head } = await this.appendIn(tx, key, record);
+      // Only the ambient transaction says when it committed; a copy written before commit could claim an entry that rolled back.
+      if (ambientTransaction() === tx) await afterCommit(() => this.keepWitness(head));
+      return entry;
+    }
+    const { entry, head } = await this.db.$transaction((own) => this.appendIn(own, key, record));
+    await this.keepWitness(head);
+    return entry;
   }
 
-  /** Walks the whole chain in order, in pages, recomputing every hash. */
-  async verify(pageSize = 1000): Promise<AuditVerification> {
-    let prevHash = GENESIS_HASH;
-    let checked = 0;
-    let afterSeq: bigint | undefined;
-    for (;;) {
-      const page = await this.db.auditEntry.findMany({
-        where: afterSeq === undefined ? {} : { seq: { gt: afterSeq } },
-        orderBy: { seq: 'asc' },
-        take: pageSize,
-      });
-      for (const entry of page) {
-        const bad = (problem: string): AuditVerification => ({
-          ok: false,
-          checked,
-          firstBad: { seq: entry.seq.toString(), id: entry.id, problem },
-        });
-        if (entry.prevHash !== prevHash) {
-          return bad('does not follow the previous entry (an entry before it was deleted, inserted or reordered)');
-        }
-        if (entryHash(prevHash, entry) !== entry.hash) return bad('its content does not match its hash (edited)');
-        prevHash = entry.hash;
-        checked++;
-      }
-      if (page.length < pageSize) return { ok: true, checked };
-      afterSeq = page[page.length - 1]!.seq;
-    }
+  private async appendIn(tx: Tx, key: Buffer, record: AuditRecord): Promise<{ entry: AuditEntry; head: StoredHead }> {
+    // As late as possible in the caller's transaction: concurrent mutations serialise on the append only.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
+    const predecessor = await predecessorFor(tx);
+    const detail = storableDetail(record.detail);
+    const created = await tx.auditEntry.create({
+      data: {
+        id: newId('AuditEntry'),
+        at: new Date(),
+        actor: storableText(record.actor),
+        action: storableText(record.action),
+        target: storableText(record.target),
+        detail: detail === null ? Prisma.JsonNull : (detail as Prisma.InputJsonValue),
+        outcome: record.outcome,
+        prevHash: predecessor.prevHash,
+        hash: PENDING_HASH,
+        format: AUDIT_FORMAT.keyedHmac,
+      },
+      select: { seq: true },
+    });
+    // Hash what PostgreSQL stores, read back in this transaction, never the value in memory:
+    // whatever the driver or the column does to a value, the MAC covers the result.
+    const stored = await tx.auditEntry.findUniqueOrThrow({ where: { seq: created.seq } });
+    const hash = entryMac(key, predecessor.prevHash, stored);
+    const entry = await tx.auditEntry.update({ where: { seq: created.seq }, data: { hash } });
+    const head = await writeHead(tx, key, {
+      chainId: predecessor.chainId,
+      seq: entry.seq,
+      hash,
+      count: predecessor.count + 1n,
+      legacyThrough: predecessor.legacyThrough,
+    });
+    return { entry, head };
+  }
+
+  private async keepWitness(head: StoredHead): Promise<void> {
+    // Best effort: a lost copy only weakens the rollback check, it must never fail an audited call.
+    await writeWitness(this.secrets.witnessDir, head).catch((error: Error) =>
+      this.secrets.log?.warn({ error: error.message, dir: this.secrets.witnessDir }, 'could not keep a copy of the audit head'),
+    );
+  }
+
+  verify(pageSize = 1000): Promise<AuditVerification> {
+    return verifyAuditChain(this.db, this.secrets, pageSize);
   }
 }

@@ -2,6 +2,7 @@ import type { Db } from '../db.ts';
 import type { DeadLetter } from '../generated/prisma/client.ts';
 import type { ContractCache } from '../stream/contracts.ts';
 import { SCHEMA_VERSION_HEADER, type EventProducer } from '../stream/transport.ts';
+import { afterCommit } from './ambient-transaction.ts';
 import { BadUserInputError } from './errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 
@@ -51,10 +52,11 @@ export class DeadLetterService {
       const validate = await this.contracts.validator(letter.streamId, letter.stream.schemaVersion);
       if (!validate(value).ok) continue;
       // Mark first: a crash between the two leaves a letter marked but not re-sent, visible and retryable by hand,
-      // rather than an event produced twice.
+      // rather than an event produced twice. In a mutation's transaction the mark is only final at commit, so the
+      // produce waits for it: produced before a rollback, the letter would be re-sent again on retry.
       const marked = await this.db.deadLetter.updateMany({ where: { id: letter.id, reprocessedAt: null }, data: { reprocessedAt: new Date() } });
       if (marked.count !== 1) continue;
-      await this.producer.produce(letter.stream.topic, [
+      await afterCommit(() => this.producer.produce(letter.stream.topic, [
         {
           key: letter.eventKey,
           value: letter.payload,
@@ -63,7 +65,7 @@ export class DeadLetterService {
             [SCHEMA_VERSION_HEADER]: String(letter.stream.schemaVersion),
           },
         },
-      ]);
+      ]));
       reprocessed++;
     }
     return reprocessed;

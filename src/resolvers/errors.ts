@@ -63,6 +63,17 @@ export class ForbiddenError extends VigilError {
   }
 }
 
+/** Too many requests (or failed authentications) for now; the caller may try again after `retryAfterSeconds`. */
+export class RateLimitedError extends VigilError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super('RATE_LIMITED', `${message}; retry after ${retryAfterSeconds} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** Prisma's unique-constraint violation, which a concurrent duplicate can still hit after our own check. */
 export function isUniqueViolation(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';

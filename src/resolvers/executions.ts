@@ -2,9 +2,11 @@ import type { Db } from '../db.ts';
 import type { RunbookExecution, StepExecution } from '../generated/prisma/client.ts';
 import type { ExecutionStatus } from '../generated/prisma/enums.ts';
 import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
-import { BadUserInputError, NotFoundError } from './errors.ts';
+import { BadUserInputError, ForbiddenError, NotFoundError } from './errors.ts';
+import { afterCommit } from './ambient-transaction.ts';
 import { createExecution } from './incident-writer.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import type { Principal } from './principal.ts';
 
 const UNFINISHED: readonly ExecutionStatus[] = ['PENDING_APPROVAL', 'QUEUED', 'RUNNING'];
 
@@ -41,21 +43,33 @@ export class ExecutionService {
   }
 
   /** A run by hand: no cooldown (a person decided), approval still applies. The outbox relay enqueues it. */
-  async trigger(runbookId: string, incidentId: string | null | undefined, actor: string): Promise<RunbookExecution> {
+  async trigger(runbookId: string, incidentId: string | null | undefined, requester: Pick<Principal, 'name' | 'keyId'>): Promise<RunbookExecution> {
     const runbook = await this.db.runbook.findUnique({ where: { id: runbookId } });
     if (!runbook) throw new NotFoundError('runbook', runbookId, 'runbookId');
     if (incidentId && !(await this.db.incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) {
       throw new NotFoundError('incident', incidentId, 'incidentId');
     }
-    const id = await this.db.$transaction((tx) => createExecution(tx, runbook, incidentId ?? null, actor, new Date()));
+    const id = await this.db.$transaction((tx) => createExecution(tx, runbook, incidentId ?? null, requester.name, new Date(), requester.keyId));
     await this.announce(id, incidentId ?? null);
     return this.db.runbookExecution.findUniqueOrThrow({ where: { id } });
   }
 
-  async approve(id: string, actor: string): Promise<RunbookExecution> {
+  /**
+   * Releases a PENDING_APPROVAL execution. Four eyes: the key that requested
+   * it cannot approve it unless its runbook says allowSelfApproval. Keys are
+   * compared, not names, since two keys may share a display name.
+   */
+  async approve(id: string, approver: Pick<Principal, 'name' | 'keyId'>): Promise<RunbookExecution> {
+    const actor = approver.name;
     const execution = await this.require(id);
     if (execution.status !== 'PENDING_APPROVAL') {
       throw new BadUserInputError('id', `the execution is ${execution.status}; only one PENDING_APPROVAL can be approved`);
+    }
+    if (execution.requestedByKeyId !== null && execution.requestedByKeyId === approver.keyId) {
+      const runbook = await this.db.runbook.findUnique({ where: { id: execution.runbookId }, select: { allowSelfApproval: true } });
+      if (!runbook?.allowSelfApproval) {
+        throw new ForbiddenError('the key that requested this execution cannot approve it; another OPERATOR or ADMIN must');
+      }
     }
     const updated = await this.db.$transaction(async (tx) => {
       const changed = await tx.runbookExecution.updateMany({
@@ -96,8 +110,11 @@ export class ExecutionService {
     return execution;
   }
 
+  /** After commit: a subscriber told of the change must be able to read it, and never of one that rolled back. */
   private async announce(id: string, incidentId: string | null): Promise<void> {
-    await this.pubsub.publish(CHANNELS.executions, { id });
-    if (incidentId) await this.pubsub.publish(CHANNELS.incidents, { id: incidentId });
+    await afterCommit(async () => {
+      await this.pubsub.publish(CHANNELS.executions, { id });
+      if (incidentId) await this.pubsub.publish(CHANNELS.incidents, { id: incidentId });
+    });
   }
 }

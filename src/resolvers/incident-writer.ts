@@ -165,6 +165,8 @@ export async function createExecution(
   incidentId: string | null,
   requestedBy: string,
   now: Date,
+  /** The API key that asked, so approval can tell it apart from other keys; null for automatic runs. */
+  requestedByKeyId: string | null = null,
 ): Promise<string> {
   const id = newId('RunbookExecution');
   const steps = runbook.steps as unknown as RunbookStep[];
@@ -176,6 +178,7 @@ export async function createExecution(
       incidentId,
       status,
       requestedBy,
+      requestedByKeyId,
       createdAt: now,
       steps: {
         create: steps.map((step, index) => ({ index, action: step.action, params: step.params as object, status: 'QUEUED' })),

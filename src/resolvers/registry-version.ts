@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { afterCommit } from './ambient-transaction.ts';
 
 const KEY = 'vigil:registry-version';
 
@@ -11,8 +12,15 @@ const KEY = 'vigil:registry-version';
 export class RegistryVersion {
   constructor(private readonly redis: Redis) {}
 
+  /**
+   * After commit, inside a mutation's transaction: a worker that saw the new
+   * version before the change was visible would load a catalog without it
+   * and then believe that catalog current.
+   */
   async bump(): Promise<void> {
-    await this.redis.incr(KEY);
+    await afterCommit(async () => {
+      await this.redis.incr(KEY);
+    });
   }
 
   async current(): Promise<string> {

@@ -1,6 +1,7 @@
 import type { Db } from '../db.ts';
 import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
+import { afterCommit } from './ambient-transaction.ts';
 import { BadUserInputError, NotFoundError } from './errors.ts';
 
 export interface ReplayInput {
@@ -50,7 +51,8 @@ export class ReplayService {
           DO UPDATE SET "nextOffset" = EXCLUDED."nextOffset", "epoch" = "ConsumerOffset"."epoch" + 1, "updatedAt" = now()`;
       }
     });
-    await this.pubsub.publish(CHANNELS.control, { type: 'replay', topic: stream.topic });
+    // After commit: a worker acting on the message re-reads these offsets, so they must be visible by then.
+    await afterCommit(() => this.pubsub.publish(CHANNELS.control, { type: 'replay', topic: stream.topic }));
     return {
       streamId: stream.id,
       fromOffsets: Object.fromEntries([...targets].map(([partition, offset]) => [String(partition), offset.toString()])),

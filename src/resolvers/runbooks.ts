@@ -2,8 +2,10 @@ import type { Db } from '../db.ts';
 import type { Runbook } from '../generated/prisma/client.ts';
 import { RunbookAction, Severity } from '../generated/prisma/enums.ts';
 import { newId } from '../ids.ts';
+import { targetRefusal, type OutboundPolicy } from '../outbound/target-guard.ts';
 import { normalizeStepParams } from '../workflows/step-params.ts';
 import { BadUserInputError, ConflictError, NotFoundError, isUniqueViolation } from './errors.ts';
+import { redactUrl } from './redact-url.ts';
 
 export interface RunbookStepInput {
   action: RunbookAction;
@@ -15,6 +17,8 @@ export interface RegisterRunbookInput {
   trigger: { streamId?: string | null; detectorId?: string | null; minSeverity?: Severity | null };
   steps: RunbookStepInput[];
   requiresApproval?: boolean | null;
+  /** May the key that requested an execution approve it too? Default false (four eyes). */
+  allowSelfApproval?: boolean | null;
   cooldownSeconds?: number | null;
 }
 
@@ -29,7 +33,10 @@ const MAX_COOLDOWN_SECONDS = 7 * 24 * 3600;
 const STREAM_ACTIONS: readonly RunbookAction[] = ['REPLAY', 'PAUSE_STREAM', 'RESUME_STREAM'];
 
 export class RunbookService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly outbound: OutboundPolicy,
+  ) {}
 
   async register(input: RegisterRunbookInput): Promise<Runbook> {
     const name = input.name.trim();
@@ -63,6 +70,7 @@ export class RunbookService {
         throw new BadUserInputError(`${field}.action`, `must be one of ${Object.values(RunbookAction).join(', ')}`);
       }
       const params = normalizeStepParams(step.action, step.params ?? {}, `${field}.params`);
+      if (step.action === 'WEBHOOK') await this.refuseInternalTarget(String(params.url), `${field}.params.url`);
       const namedStream = params.streamId;
       if (STREAM_ACTIONS.includes(step.action) && typeof namedStream === 'string') {
         if (!(await this.db.stream.findUnique({ where: { id: namedStream }, select: { id: true } }))) {
@@ -88,6 +96,7 @@ export class RunbookService {
           minSeverity,
           steps: steps as unknown as object,
           requiresApproval: input.requiresApproval ?? false,
+          allowSelfApproval: input.allowSelfApproval ?? false,
           cooldownSeconds,
         },
       });
@@ -95,6 +104,12 @@ export class RunbookService {
       if (isUniqueViolation(error)) throw new ConflictError(`a runbook named "${name}" already exists`, 'input.name');
       throw error;
     }
+  }
+
+  /** A webhook aimed inside our network is refused now, when the author is there to hear why. */
+  private async refuseInternalTarget(url: string, field: string): Promise<void> {
+    const refusal = await targetRefusal(new URL(url), this.outbound);
+    if (refusal) throw new BadUserInputError(field, refusal);
   }
 
   list(): Promise<Runbook[]> {
@@ -113,9 +128,13 @@ export function runbookSteps(runbook: Runbook): RunbookStep[] {
 /** Step settings that hold credentials: stored for the runner, never shown through the API. */
 const SECRET_PARAMS = ['secret', 'headers'] as const;
 
-/** A step's params as readers see them: credentials replaced by a marker, so a VIEWER cannot lift a webhook's signing secret. */
+/**
+ * A step's params as readers see them: credentials replaced by a marker, so a
+ * VIEWER cannot lift a webhook's signing secret, nor a token in its URL.
+ */
 export function publicStepParams(params: Record<string, unknown>): Record<string, unknown> {
   const shown = { ...params };
+  if (typeof shown.url === 'string') shown.url = redactUrl(shown.url);
   for (const key of SECRET_PARAMS) {
     const value = shown[key];
     if (value === undefined || value === null) continue;

@@ -1,6 +1,7 @@
 import type { Db } from '../db.ts';
 import type { Stream } from '../generated/prisma/client.ts';
 import { newId } from '../ids.ts';
+import { storedContract } from '../stream/contracts.ts';
 import { assertStreamFields, assertValidStreamSchema, type JsonSchema } from '../stream/json-schema.ts';
 import { removedFields, schemaIncompatibilities } from '../stream/schema-compatibility.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
@@ -122,7 +123,10 @@ export class StreamService {
     const current = await this.db.streamSchemaVersion.findUniqueOrThrow({
       where: { streamId_version: { streamId: id, version: stream.schemaVersion } },
     });
-    const problems = schemaIncompatibilities(current.schema as JsonSchema, schema);
+    // A current version over today's limits, or that no longer compiles, refuses every event already: none can break.
+    // Skipping the comparison is the way out for such a stream; it would otherwise refuse any change.
+    const currentIsUnusable = storedContract(current.schema).unusable !== undefined;
+    const problems = currentIsUnusable ? [] : schemaIncompatibilities(current.schema as JsonSchema, schema);
     const detectors = await this.db.detector.findMany({ where: { streamId: id }, select: { field: true } });
     const usedFields = [
       ...stream.valueFields,

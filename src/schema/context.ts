@@ -9,6 +9,8 @@ export interface Context {
   /** Set when a credential was sent but refused; raised by the first guarded field. */
   authError: Error | null;
   log: Logger;
+  /** The TCP peer: anonymous traffic and failed authentications are limited per address. */
+  clientAddress: string;
   /** The caller's W3C traceparent header, continued into the events it publishes. */
   traceparent: string | null;
 }

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { VigilError } from '../resolvers/errors.ts';
+import { RateLimitedError, VigilError } from '../resolvers/errors.ts';
 
 /**
  * The one rule for errors leaving the gateway: every error has
@@ -21,6 +21,11 @@ export function toClientError(error: unknown, log: Logger): GraphQLError {
   if (original instanceof VigilError) {
     const extensions: Record<string, unknown> = { code: original.code };
     if (original.field) extensions.field = original.field;
+    if (original instanceof RateLimitedError) {
+      extensions.retryAfterSeconds = original.retryAfterSeconds;
+      // Yoga turns extensions.http into the response's status and headers, and leaves it out of the body.
+      extensions.http = { status: 429, headers: { 'retry-after': String(original.retryAfterSeconds) } };
+    }
     return new GraphQLError(original.message, { ...base, extensions });
   }
   if (graphqlError && isGraphQLError(original)) {

@@ -68,8 +68,7 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) =>
       liveEvents(ctx, 'VIEWER', CHANNELS.streamHealth, async (message: { streamId: string }) => {
         if (args.streamId && message.streamId !== args.streamId) return undefined;
-        const stream = await ctx.services.streams.find({ id: message.streamId });
-        return stream ? ctx.services.health.stream(stream) : undefined;
+        return ctx.services.sharedStreamHealth.of(message.streamId);
       }),
     resolve: (health) => health,
   }),

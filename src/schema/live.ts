@@ -5,14 +5,13 @@ import { subscriptionClosed, subscriptionOpened } from '../telemetry/metrics.ts'
 import type { Context } from './context.ts';
 import { authorize } from './guard.ts';
 
-/** How stale a subscriber's key check may be: a revoked key's subscriptions end within this. */
-const KEY_RECHECK_MS = 5000;
 
 /**
  * A subscription's event stream. Authorised before it starts (so a refused
- * subscriber gets an error at once, not an empty stream), re-checked as
- * events flow so a revoked key stops receiving, and mapped/filtered per event
- * (`select` returns undefined to skip one).
+ * subscriber gets an error at once, not an empty stream), re-checked every
+ * VIGIL_KEY_RECHECK_MS whether or not events flow, so a revoked key's
+ * subscription ends (over SSE too, where no socket sweep reaches it), and
+ * mapped/filtered per event (`select` returns undefined to skip one).
  */
 export function liveEvents<Raw, T>(
   ctx: Context,
@@ -31,19 +30,36 @@ async function* stream<Raw, T>(
   select: (raw: Raw) => Promise<T | undefined>,
 ): AsyncGenerator<T> {
   const source = ctx.services.pubsub.subscribe<Raw>(channel);
-  let checkedAt = Date.now();
+  const iterator = source[Symbol.asyncIterator]();
+  const recheckMs = ctx.services.ports.config.edge.keyRecheckMs;
   subscriptionOpened(channel);
   try {
-    for await (const raw of source) {
-      if (Date.now() - checkedAt > KEY_RECHECK_MS) {
+    let next = iterator.next();
+    let checkedAt = Date.now();
+    for (;;) {
+      const outcome = await nextOrTimeout(next, Math.max(0, checkedAt + recheckMs - Date.now()));
+      if (Date.now() - checkedAt >= recheckMs) {
         if (!(await ctx.services.apiKeys.stillValid(principal))) throw new UnauthenticatedError('the API key was revoked');
         checkedAt = Date.now();
       }
-      const value = await select(raw);
+      if (outcome === 'timeout') continue;
+      if (outcome.done) return;
+      next = iterator.next();
+      const value = await select(outcome.value);
       if (value !== undefined) yield value;
     }
   } finally {
     subscriptionClosed(channel);
-    await source.return?.();
+    await iterator.return?.();
+  }
+}
+
+/** The pending `next` if it settles within `ms`, else 'timeout' (leaving it pending for the next call). */
+async function nextOrTimeout<T>(next: Promise<IteratorResult<T>>, ms: number): Promise<IteratorResult<T> | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([next, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }

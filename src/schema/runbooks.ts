@@ -1,4 +1,6 @@
 import type { Runbook } from '../generated/prisma/client.ts';
+import { roleAtLeast } from '../resolvers/principal.ts';
+import { redactUrlsIn } from '../resolvers/redact-url.ts';
 import { publicStepParams, runbookSteps } from '../resolvers/runbooks.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
@@ -49,7 +51,7 @@ RunbookStepRef.implement({
     action: t.expose('action', { type: RunbookActionEnum }),
     params: t.field({
       type: 'JSON',
-      description: 'The step settings, with credentials (secret, header values) redacted.',
+      description: 'The step settings, with credentials (secret, header values, userinfo and query of the url) redacted.',
       resolve: (step) => publicStepParams(step.params),
     }),
   }),
@@ -65,6 +67,9 @@ RunbookRef.implement({
     trigger: t.field({ type: RunbookTriggerRef, resolve: (r) => r }),
     steps: t.field({ type: [RunbookStepRef], resolve: (r) => runbookSteps(r) }),
     requiresApproval: t.exposeBoolean('requiresApproval'),
+    allowSelfApproval: t.exposeBoolean('allowSelfApproval', {
+      description: 'Whether the key that requested an execution may approve it too; false (the default) requires a second OPERATOR or ADMIN.',
+    }),
     cooldownSeconds: t.exposeInt('cooldownSeconds'),
     executions: t.field({
       type: RunbookExecutionConnection,
@@ -80,8 +85,19 @@ StepExecutionRef.implement({
     action: t.expose('action', { type: RunbookActionEnum }),
     status: t.expose('status', { type: ExecutionStatusEnum }),
     attempts: t.exposeInt('attempts'),
-    output: t.expose('output', { type: 'JSON', nullable: true }),
-    error: t.exposeString('error', { nullable: true }),
+    output: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'What the step returned (a WEBHOOK: the status and a short redacted excerpt of the answer). OPERATOR and up only: null for a VIEWER, since an answer may describe systems a VIEWER should not see.',
+      resolve: (s, _a, ctx) => (ctx.principal && roleAtLeast(ctx.principal.role, 'OPERATOR') ? s.output : null),
+    }),
+    error: t.string({
+      nullable: true,
+      description: 'Why the last attempt failed, with credentials in URLs redacted.',
+      // Read-time redaction too: rows written before URLs were redacted when stored still hold them.
+      resolve: (s) => (s.error === null ? null : redactUrlsIn(s.error)),
+    }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
   }),
@@ -135,6 +151,10 @@ const RegisterRunbookInput = builder.inputType('RegisterRunbookInput', {
     trigger: t.field({ type: RunbookTriggerInput, required: true }),
     steps: t.field({ type: [RunbookStepInput], required: true }),
     requiresApproval: t.boolean({ defaultValue: false }),
+    allowSelfApproval: t.boolean({
+      defaultValue: false,
+      description: 'Let the key that requested an execution approve it too (default false: four eyes).',
+    }),
     cooldownSeconds: t.int({ defaultValue: 300 }),
   }),
 });
@@ -180,14 +200,14 @@ builder.mutationFields((t) => ({
     args: { runbookId: t.arg.id({ required: true }), incidentId: t.arg.id() },
     resolve: (_root, args, ctx) =>
       audited(ctx, { action: 'triggerRunbook', role: 'OPERATOR', target: args.runbookId, detail: args }, (p) =>
-        ctx.services.executions.trigger(args.runbookId, args.incidentId, p.name),
+        ctx.services.executions.trigger(args.runbookId, args.incidentId, p),
       ),
   }),
   approveExecution: t.field({
     type: RunbookExecutionRef,
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'approveExecution', role: 'OPERATOR', target: args.id }, (p) => ctx.services.executions.approve(args.id, p.name)),
+      audited(ctx, { action: 'approveExecution', role: 'OPERATOR', target: args.id }, (p) => ctx.services.executions.approve(args.id, p)),
   }),
   cancelExecution: t.field({
     type: RunbookExecutionRef,

@@ -51,7 +51,13 @@ export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxE
   } catch (error) {
     return { ok: false, reason: pgText(`malformed JSON: ${(error as Error).message}`), payload: deadLetterPayload(raw) };
   }
-  const verdict = stream.validate(value);
+  let verdict: ReturnType<StreamSpec['validate']>;
+  try {
+    verdict = stream.validate(value);
+  } catch (error) {
+    // A validator that throws would fail the batch, and the partition would retry this event forever.
+    verdict = { ok: false, reason: `validation failed: ${error instanceof Error ? error.message : String(error)}` };
+  }
   if (!verdict.ok) {
     return { ok: false, reason: pgText(`contract violation (schema v${stream.schemaVersion}): ${verdict.reason}`), payload: deadLetterPayload(raw) };
   }

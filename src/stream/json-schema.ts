@@ -3,6 +3,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { BadUserInputError } from '../resolvers/errors.ts';
 import { describeValue, isPlainObject } from '../resolvers/param-checks.ts';
+import { compilePatterns } from './linear-regexp.ts';
+import { describeProblem, scanStreamSchema } from './schema-limits.ts';
 
 /**
  * A stream's data contract: the JSON Schema every event value must satisfy.
@@ -64,20 +66,28 @@ function dialectOf(schema: Record<string, unknown>): Dialect | { error: string }
  * refuse a second schema reusing an `$id`. The meta-schema check is done
  * first on the shared checker, so the fresh instance skips it (cheap: < 1 ms).
  */
-function compile(schema: Record<string, unknown>): { ok: true; validate: ValidateFunction } | { ok: false; reason: string } {
+function compile(schema: Record<string, unknown>): Compiled {
+  // Limits and patterns first: ajv's work grows with the schema, so it only ever sees one within the limits.
+  const scan = scanStreamSchema(schema);
+  if (!scan.ok) return { ok: false, kind: 'limits', reason: describeProblem(scan.problem) };
+  const patterns = compilePatterns(scan.patterns);
+  if (!patterns.ok) return { ok: false, kind: 'pattern', reason: describeProblem(patterns.problem) };
   const dialect = dialectOf(schema);
-  if (typeof dialect !== 'string') return { ok: false, reason: dialect.error };
+  if (typeof dialect !== 'string') return { ok: false, kind: 'invalid', reason: dialect.error };
   const checker = metaChecker(dialect);
   if (!checker.validateSchema(schema)) {
-    return { ok: false, reason: formatErrors(checker.errors ?? [], 'schema') };
+    return { ok: false, kind: 'invalid', reason: formatErrors(checker.errors ?? [], 'schema') };
   }
   try {
-    return { ok: true, validate: newAjv(dialect, { validateSchema: false }).compile(schema) };
+    return { ok: true, validate: newAjv(dialect, { validateSchema: false, code: { regExp: patterns.engine } }).compile(schema) };
   } catch (error) {
-    // ajv throws for what the meta-schema cannot see, e.g. an unresolvable $ref or a bad regex.
-    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+    // ajv throws for what the meta-schema cannot see, e.g. an unresolvable $ref.
+    return { ok: false, kind: 'invalid', reason: error instanceof Error ? error.message : String(error) };
   }
 }
+
+type Compiled = { ok: true; validate: ValidateFunction } | { ok: false; kind: keyof typeof REFUSAL; reason: string };
+const REFUSAL = { limits: 'exceeds the stream schema limits: ', pattern: '', invalid: 'is not a valid JSON Schema: ' } as const;
 
 /**
  * Throws BadUserInputError(field, ...) unless `schema` is a JSON Schema that
@@ -93,7 +103,7 @@ export function assertValidStreamSchema(schema: unknown, field: string): void {
     );
   }
   const result = compile(schema);
-  if (!result.ok) throw new BadUserInputError(field, `is not a valid JSON Schema: ${result.reason}`);
+  if (!result.ok) throw new BadUserInputError(field, `${REFUSAL[result.kind]}${result.reason}`);
   if (schema.type !== 'object') {
     throw new BadUserInputError(
       field,
@@ -239,20 +249,27 @@ function checkFieldType(
 export type ValidationResult = { ok: true } | { ok: false; reason: string };
 
 /**
- * Compiles `schema` once into a validator of event values. Compiling costs
- * about a millisecond, so callers should cache the result per schema version.
- * `reason` is one line, e.g. `/latency_ms must be number`. Throws a plain
- * Error (an internal fault) if the schema does not compile: stored schemas
- * were checked by assertValidStreamSchema when registered.
+ * Compiles `schema` once into a validator of event values (cache it per schema version).
+ * `reason` is one line, e.g. `/latency_ms must be number`. Throws a plain Error if the
+ * schema exceeds STREAM_SCHEMA_LIMITS ("stream schema exceeds limits: ...", not compiled)
+ * or does not compile: stored ones may predate today's limits and regex engine. The
+ * validator never throws: an error inside ajv (e.g. a stack overflow on deeply nested
+ * data under a recursive $ref) becomes a refusal with its reason.
  */
 export function compileValidator(schema: JsonSchema): (value: unknown) => ValidationResult {
   if (typeof schema === 'boolean') {
     return schema ? () => ({ ok: true }) : () => ({ ok: false, reason: 'the schema accepts no value' });
   }
   const result = compile(schema);
-  if (!result.ok) throw new Error(`stream schema does not compile: ${result.reason}`);
+  if (!result.ok) throw new Error(`stream schema ${result.kind === 'limits' ? 'exceeds limits' : 'does not compile'}: ${result.reason}`);
   const { validate } = result;
-  return (value) => (validate(value) ? { ok: true } : { ok: false, reason: formatErrors(validate.errors ?? [], '(root)') });
+  return (value) => {
+    try {
+      return validate(value) ? { ok: true } : { ok: false, reason: formatErrors(validate.errors ?? [], '(root)') };
+    } catch (error) {
+      return { ok: false, reason: `validation failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
 }
 
 /** ajv's errors as one line: the first few, each as "<JSON pointer> <problem>", duplicates dropped. */

@@ -1,5 +1,6 @@
 import { isPlainObject } from '../resolvers/param-checks.ts';
 import { propertyAt, type JsonSchema } from './json-schema.ts';
+import { schemaLimitProblem } from './schema-limits.ts';
 
 /**
  * Backward compatibility of a stream's data contract: a new schema may be
@@ -72,6 +73,9 @@ const DRAFT_07 = 'http://json-schema.org/draft-07/schema';
  * Empty when the change is backward compatible.
  */
 export function schemaIncompatibilities(oldSchema: JsonSchema, newSchema: JsonSchema): string[] {
+  // The comparison recurses through both schemas and compares enums pairwise: only schemas within the limits are compared.
+  const overLimit = schemaLimitProblem(newSchema) ?? schemaLimitProblem(oldSchema);
+  if (overLimit !== undefined) return [`cannot prove compatible: a schema exceeds the stream schema limits: ${overLimit}`];
   const problems: string[] = [];
   compare(oldSchema, newSchema, '', problems);
   return problems;

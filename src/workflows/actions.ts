@@ -1,5 +1,7 @@
 import type { RunbookAction } from '../generated/prisma/enums.ts';
+import { postOutbound } from '../outbound/post.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
+import { redactUrl } from '../resolvers/redact-url.ts';
 import { StepFailure, type StepAction, type StepContext } from './step-context.ts';
 import { webhookAction } from './webhook.ts';
 
@@ -23,16 +25,29 @@ const setStatus =
     return { stream: stream.id, status: stream.status };
   };
 
+/**
+ * SCALE: POST to VIGIL_SCALE_HOOK_URL. That URL is operator configuration,
+ * not something an API user can aim, and it usually is an in-cluster service,
+ * so its address is trusted (no VIGIL_WEBHOOK_ALLOW entry needed); redirects
+ * and the response cap apply as to webhooks, since the hook's answer is not ours.
+ */
 const scale: StepAction = async ({ config, params, execution, step }) => {
-  if (!config.scaleHookUrl) throw new StepFailure('no scale hook: set VIGIL_SCALE_HOOK_URL');
-  const response = await fetch(config.scaleHookUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'Idempotency-Key': `${execution.id}:${step.index}` },
-    body: JSON.stringify({ target: params.target, replicas: params.replicas, executionId: execution.id }),
-    signal: AbortSignal.timeout(10_000),
+  const hookUrl = config.scaleHookUrl;
+  if (!hookUrl) throw new StepFailure('no scale hook: set VIGIL_SCALE_HOOK_URL');
+  const answer = await postOutbound(
+    {
+      url: hookUrl,
+      headers: { 'content-type': 'application/json', 'Idempotency-Key': `${execution.id}:${step.index}` },
+      body: JSON.stringify({ target: params.target, replicas: params.replicas, executionId: execution.id }),
+      timeoutMs: 10_000,
+    },
+    'trusted',
+  ).catch((error: Error) => {
+    throw new Error(`scale hook ${redactUrl(hookUrl)} failed: ${error.message}`, { cause: error });
   });
-  if (!response.ok) throw new Error(`scale hook answered ${response.status}`);
-  return { target: params.target, replicas: params.replicas, status: response.status };
+  if (answer.status >= 300 && answer.status < 400) throw new StepFailure(`scale hook answered ${answer.status}; redirects are not followed`);
+  if (answer.status < 200 || answer.status >= 300) throw new Error(`scale hook answered ${answer.status}`);
+  return { target: params.target, replicas: params.replicas, status: answer.status };
 };
 
 const notify: StepAction = async ({ services, incident, params, runbookName }) => {

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
+import { redactUrlsIn } from '../resolvers/redact-url.ts';
 import type { Services } from '../resolvers/services.ts';
 import { SEVERITIES } from '../resolvers/severity.ts';
 import { streamNameFilter } from '../stream/catalog.ts';
@@ -47,7 +48,7 @@ export class RunbookRunner {
     });
     this.worker.on('failed', (job, error) => {
       recordJobFailure(job?.name ?? 'unknown');
-      this.log.debug({ job: job?.id, error: error.message }, 'runbook job attempt failed');
+      this.log.debug({ job: job?.id, error: redactUrlsIn(error.message) }, 'runbook job attempt failed');
     });
     this.unobserveQueue = observeQueueDepth(this.queue.qualifiedName, () =>
       this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
@@ -186,7 +187,8 @@ export class RunbookRunner {
       await this.announce(executionId, execution.incidentId);
       return output;
     } catch (error) {
-      const reason = (error as Error).message;
+      // Stored, shown on timelines and logged: a URL in it must not carry credentials.
+      const reason = redactUrlsIn((error as Error).message);
       const final = error instanceof StepFailure || attempt >= maxAttempts;
       await db.stepExecution.update({
         where: { executionId_index: { executionId, index } },

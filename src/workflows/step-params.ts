@@ -60,7 +60,8 @@ export const STEP_PARAM_SPECS: Readonly<Record<RunbookAction, ParamSpecs>> = {
     url: {
       type: 'url',
       required: true,
-      description: 'Absolute http: or https: URL the JSON body is POSTed to; a 2xx answer is success.',
+      description:
+        'Absolute http: or https: URL the JSON body is POSTed to; a 2xx answer is success. It must reach a public address unless its host is in VIGIL_WEBHOOK_ALLOW, and redirects are not followed.',
       check: (value, field) => checkHttpUrl(value, field),
     },
     timeoutMs: {

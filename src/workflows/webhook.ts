@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { outboundRefusal, postOutbound, type OutboundAnswer } from '../outbound/post.ts';
+import { redactUrl } from '../resolvers/redact-url.ts';
 import type { StepAction } from './step-context.ts';
 import { StepFailure } from './step-context.ts';
 
@@ -16,11 +18,14 @@ export function signBody(secret: string, body: string): string {
 }
 
 /**
- * WEBHOOK: POST the incident, the execution and the step as JSON. 2xx is
- * success; anything else, a timeout or a network error is retried by BullMQ
- * (a 4xx other than 408/429 is final: the request itself is wrong).
+ * WEBHOOK: POST the incident, the execution and the step as JSON, through the
+ * outbound guard (public addresses or VIGIL_WEBHOOK_ALLOW only, no redirects,
+ * the answer read up to a cap). 2xx is success; anything else, a timeout or a
+ * network error is retried by BullMQ (a refused target, a redirect and a 4xx
+ * other than 408/429 are final: trying again reaches the same answer).
+ * The output keeps the status and a short redacted excerpt of the answer.
  */
-export const webhookAction: StepAction = async ({ execution, runbookName, incident, step, params, attempt }) => {
+export const webhookAction: StepAction = async ({ execution, runbookName, incident, step, params, attempt, services }) => {
   const body = JSON.stringify({
     incident: incident && {
       id: incident.id,
@@ -41,16 +46,25 @@ export const webhookAction: StepAction = async ({ execution, runbookName, incide
   };
   if (typeof params.secret === 'string') headers[SIGNATURE_HEADER] = signBody(params.secret, body);
   const url = String(params.url);
-  let response: Response;
+  const shown = redactUrl(url);
+  const timeoutMs = Number(params.timeoutMs ?? 5000);
+  let answer: OutboundAnswer;
   try {
-    response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(Number(params.timeoutMs ?? 5000)) });
+    answer = await postOutbound({ url, headers, body, timeoutMs }, services.outbound);
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${params.timeoutMs} ms` : (error as Error).message;
-    throw new Error(`POST ${url} failed: ${reason}`);
+    const refused = outboundRefusal(error);
+    if (refused) throw new StepFailure(`POST ${shown} refused: ${refused.message}`);
+    const name = (error as Error).name;
+    const reason = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${timeoutMs} ms` : (error as Error).message;
+    throw new Error(`POST ${shown} failed: ${reason}`);
   }
-  const text = (await response.text().catch(() => '')).slice(0, 2000);
-  if (response.ok) return { status: response.status, body: text };
-  const message = `POST ${url} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-  if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) throw new StepFailure(message);
+  const { status, excerpt, truncated } = answer;
+  if (status >= 200 && status < 300) return { status, excerpt, truncated };
+  if (status >= 300 && status < 400) {
+    const target = answer.location === undefined ? '' : ` to ${redactUrl(answer.location)}`;
+    throw new StepFailure(`POST ${shown} answered ${status}${target}; redirects are not followed: give the final URL`);
+  }
+  const message = `POST ${shown} answered ${status}${excerpt ? `: ${excerpt}` : ''}`;
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) throw new StepFailure(message);
   throw new Error(message);
 };

@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** A query whose deepest path has `depth` fields, the leaf included: streams.edges.node.detectors.stream.detectors... */
 function nested(depth: number): string {
-  const path = ['streams', 'edges', 'node'];
+  const path = ['streams(first: 1)', 'edges', 'node'];
   while (path.length < depth - 1) path.push(path.length % 2 === 1 ? 'detectors' : 'stream');
   return `{ ${path.reduceRight((inner, field) => `${field} { ${inner} }`, 'id')} }`;
 }
@@ -41,11 +41,12 @@ describe('query depth', () => {
     await expect(h.admin.request(nested(12))).resolves.toBeDefined();
   });
 
+  // Nested lists also run over the cost limit, which is reported beside the depth.
   it.each([13, 20])('refuses a query %i levels deep with BAD_USER_INPUT naming the depth limit', async (depth) => {
     const errors = await graphqlErrors(h.admin.request(nested(depth)));
-    expect(codes(errors)).toEqual(['BAD_USER_INPUT']);
-    expect(errors[0]?.message).toMatch(/depth limit of 12\b/i);
-    expect(errors[0]?.message).toContain(String(depth));
+    expect(new Set(codes(errors))).toEqual(new Set(['BAD_USER_INPUT']));
+    const depthError = errors.find((e) => /depth limit of 12\b/i.test(e.message));
+    expect(depthError?.message).toContain(String(depth));
   });
 });
 

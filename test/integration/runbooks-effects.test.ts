@@ -223,7 +223,8 @@ describe('executionUpdates over graphql-ws', () => {
     );
     expect(updates()[0]).toMatchObject({ id: executionId, status: 'PENDING_APPROVAL' });
 
-    await h.client(h.secrets.OPERATOR).request(APPROVE_EXECUTION, { id: executionId });
+    // Another key than the one that requested it: the requester cannot approve (four eyes).
+    await h.admin.request(APPROVE_EXECUTION, { id: executionId });
     await waitFor(
       async () => updates().some((u) => u.status === 'SUCCEEDED') || failure !== undefined || completed,
       30_000,

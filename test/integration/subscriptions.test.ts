@@ -228,17 +228,18 @@ describe('anomalies over graphql-ws', () => {
     expect(subscription.anomalies.map((a) => a.id)).toContain(other.id);
   });
 
-  it('refuses a subscription without connectionParams with UNAUTHENTICATED', async () => {
+  // A socket is authenticated when it opens: without a valid key it is closed with 4403 and the reason.
+  it('closes a socket without connectionParams with 4403, saying a key is required', async () => {
     const subscription = new Subscription(wsClient());
-    await subscription.until(() => subscription.refusal().length > 0 || subscription.completed || subscription.error !== undefined);
-    expect(subscription.refusal().map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    await subscription.until(() => subscription.completed || subscription.error !== undefined);
+    expect(subscription.error).toMatchObject({ code: 4403, reason: expect.stringMatching(/API key is required/) });
     expect(subscription.anomalies).toEqual([]);
   });
 
-  it('refuses a subscription with a wrong key with UNAUTHENTICATED', async () => {
+  it('closes a socket with a wrong key with 4403, saying the key is unknown', async () => {
     const subscription = new Subscription(wsClient(bearer(`vgl_${uniqueName('wrong')}`)));
-    await subscription.until(() => subscription.refusal().length > 0 || subscription.completed || subscription.error !== undefined);
-    expect(subscription.refusal().map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    await subscription.until(() => subscription.completed || subscription.error !== undefined);
+    expect(subscription.error).toMatchObject({ code: 4403, reason: expect.stringMatching(/unknown or revoked/) });
     expect(subscription.anomalies).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import { openRuntime, type Runtime } from '../../src/runtime.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { startWorker, type Worker, type WorkerOptions } from '../../src/stream/worker.ts';
 import { LATENCY_SCHEMA } from '../../bench/events.ts';
-import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueName } from './env.ts';
+import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, TEST_WEBHOOK_ALLOW, uniqueName } from './env.ts';
 
 /**
  * A real gateway on a random port over the real PostgreSQL, Redis and Kafka,
@@ -27,8 +27,22 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { consumerGroup?: string } = {}): Promise<Harness> {
+/**
+ * Test files share the admin key and the address 127.0.0.1 and run side by side, so the harness
+ * lifts the rate limits unless a test sets its own (`env`); test/security/ tests them.
+ */
+const UNLIMITED = '1000000000';
+const TEST_EDGE_ENV = {
+  VIGIL_RATE_POINTS_PER_SECOND: UNLIMITED,
+  VIGIL_RATE_BURST: UNLIMITED,
+  VIGIL_ANON_RATE_POINTS_PER_SECOND: UNLIMITED,
+  VIGIL_ANON_RATE_BURST: UNLIMITED,
+  VIGIL_AUTH_FAILURES_PER_MINUTE: '1000000',
+};
+
+export async function startHarness(options: { consumerGroup?: string; env?: Record<string, string> } = {}): Promise<Harness> {
   const config = loadConfig({
+    ...TEST_EDGE_ENV,
     ...(options.consumerGroup ? { VIGIL_CONSUMER_GROUP: options.consumerGroup } : {}),
     DATABASE_URL: TEST_DATABASE_URL,
     REDIS_URL: TEST_REDIS_URL,
@@ -36,6 +50,8 @@ export async function startHarness(options: { consumerGroup?: string } = {}): Pr
     VIGIL_ADMIN_KEY: TEST_ADMIN_KEY,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     PORT: '0',
+    VIGIL_WEBHOOK_ALLOW: TEST_WEBHOOK_ALLOW,
+    ...options.env,
   });
   const log = createLogger(config.logLevel, 'vigil-test');
   const runtime = await openRuntime(config, log, { migrate: false });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.ts';
-import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL } from './env.ts';
+import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, TEST_WEBHOOK_ALLOW } from './env.ts';
 
 /** A `vigil` command running as its own process, as in production. */
 export interface VigilProcess {
@@ -25,6 +25,7 @@ export function spawnVigil(args: string[], env: Record<string, string> = {}): Vi
       LOG_LEVEL: 'info',
       // Canaries add offsets that tests counting events would see: off unless a test asks.
       VIGIL_CANARY_MS: '0',
+      VIGIL_WEBHOOK_ALLOW: TEST_WEBHOOK_ALLOW,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

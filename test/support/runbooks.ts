@@ -51,6 +51,7 @@ export interface RunbookInput {
   trigger: { streamId?: string; detectorId?: string; minSeverity?: string };
   steps: { action: string; params?: Record<string, unknown> }[];
   requiresApproval?: boolean;
+  allowSelfApproval?: boolean;
   cooldownSeconds?: number;
 }
 
@@ -92,8 +93,9 @@ export interface ExecutionView {
   steps: StepView[];
 }
 
+/** The execution as an OPERATOR reads it: step outputs are hidden from a VIEWER. */
 export async function execution(h: Harness, id: string): Promise<ExecutionView> {
-  const { execution } = await h.client(h.secrets.VIEWER).request<{ execution: ExecutionView | null }>(
+  const { execution } = await h.client(h.secrets.OPERATOR).request<{ execution: ExecutionView | null }>(
     `query($id: ID!) { execution(id: $id) { ${EXECUTION_FIELDS} } }`,
     { id },
   );
