@@ -45,6 +45,13 @@ describe('parse-time limits', () => {
     await expectStillResponsive(h);
   });
 
+  it('refuses alias overloading', async () => {
+    const query = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: streams(first: 100) { edges { cursor } }`).join(' ')} }`;
+    const body = (await (await post(h, JSON.stringify({ query }), bearer(h.secrets.VIEWER))).json()) as ErrorBody;
+    expect(body.data).toBeUndefined();
+    expect(body.errors?.map((e) => e.message).join(' ')).toMatch(/aliases limit of 15\b/i);
+  });
+
   it('refuses directive overloading', async () => {
     const body = (await (await post(h, JSON.stringify({ query: `{ viewer ${'@include(if: true) '.repeat(50)}{ role } }` }), bearer(h.secrets.VIEWER))).json()) as ErrorBody;
     expect(codes(body)).toContain('BAD_USER_INPUT');
@@ -117,6 +124,13 @@ describe('request shapes', () => {
     url.searchParams.set('query', 'mutation { revokeApiKey(id: "x") { id } }');
     const response = await fetch(url, { headers: { accept: 'application/json', ...bearer(h.secrets.ADMIN) } });
     expect(response.status).toBe(405);
+  });
+
+  it('answers a cross-site GET, which cannot carry the Authorization header, as anonymous', async () => {
+    const url = new URL(h.url);
+    url.searchParams.set('query', '{ apiKeys { id } }');
+    const body = (await (await fetch(url, { headers: { accept: 'application/json', cookie: 'session=1' } })).json()) as ErrorBody;
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('refuses batched operations', async () => {
