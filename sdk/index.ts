@@ -2,6 +2,7 @@ import { ClientError, GraphQLClient } from 'graphql-request';
 import { getSdk, type Sdk } from './generated/index.ts';
 
 export * from './generated/index.ts';
+export * from './live.ts';
 export { ClientError };
 
 /** A typed Vigil API client: one method per operation in sdk/operations, e.g. `registerStream({ input })`. */

@@ -24,6 +24,17 @@ export interface Config {
   logLevel: string;
   /** Largest accepted event value in bytes; larger ones are dead-lettered. */
   maxEventBytes: number;
+  /**
+   * Longest series key, in characters (VIGIL_MAX_KEY_LENGTH): an event whose key is longer is a
+   * dead letter before detection, since its key would be held in memory per series and written to
+   * indexed columns. See docs/faults.md, "Bounded state".
+   */
+  maxKeyLength: number;
+  /**
+   * Series a detector tracks on one partition (VIGIL_MAX_SERIES_PER_DETECTOR): events of further
+   * series are counted (StreamHealth.untrackedEvents), not scored. Bounds a worker's memory.
+   */
+  maxSeriesPerDetector: number;
   /** Partitions given to a new stream's topic when registerStream does not say. */
   defaultPartitions: number;
   /** Kafka consumer group shared by all workers. */
@@ -39,12 +50,26 @@ export interface Config {
   checkpointIntervalMs: number;
   /** Largest fetch per partition: bounds a batch, hence a transaction and the memory it holds. */
   fetchMaxBytes: number;
-  /** How long the group waits for a silent worker before moving its partitions (Kafka allows 6000 and up). */
+  /**
+   * How long the group waits for a silent worker before moving its partitions (Kafka allows 6000 and up).
+   * A worker restarted after a crash waits this long to rejoin, so it bounds the restart (docs/faults.md, "Restarts").
+   */
   sessionTimeoutMs: number;
   /** BullMQ key prefix; by default derived from the database name, so two Vigils on one Redis never share jobs. */
   queuePrefix: string;
   /** First retry delay of a failed runbook step; doubles each attempt. */
   stepBackoffMs: number;
+  /**
+   * How long a runbook step's worker holds it without renewing (VIGIL_STEP_LOCK_MS): a step whose
+   * worker died is taken over within this plus a quarter of it (the stalled-job check runs every quarter).
+   */
+  stepLockMs: number;
+  /** Takeovers of a step whose worker died before it ends FAILED (VIGIL_STEP_MAX_STALLS). */
+  stepMaxStalls: number;
+  /** How often executions whose BullMQ job Redis no longer has are enqueued again (VIGIL_RECONCILE_MS). */
+  reconcileMs: number;
+  /** How often recurring jobs missing from Redis are re-created and their last runs checked (VIGIL_SCHEDULE_CHECK_MS). */
+  scheduleCheckMs: number;
   /** Where SCALE steps POST { target, replicas }; unset: SCALE steps fail saying so. */
   scaleHookUrl: string | undefined;
   /**
@@ -199,12 +224,18 @@ export function loadConfig(env: Env = process.env): Config {
     stateDir: env.VIGIL_STATE_DIR || join(PROJECT_ROOT, '.vigil'),
     logLevel,
     maxEventBytes: integer('VIGIL_MAX_EVENT_BYTES', 1024 * 1024, 1, 64 * 1024 * 1024),
+    maxKeyLength: integer('VIGIL_MAX_KEY_LENGTH', 256, 1, 1_000_000),
+    maxSeriesPerDetector: integer('VIGIL_MAX_SERIES_PER_DETECTOR', 100_000, 1, 100_000_000),
     defaultPartitions: integer('VIGIL_DEFAULT_PARTITIONS', 3, 1, 1000),
     consumerGroup: env.VIGIL_CONSUMER_GROUP || 'vigil',
     checkpointEvents: integer('VIGIL_CHECKPOINT_EVENTS', 100_000, 1, 10_000_000),
     checkpointIntervalMs: integer('VIGIL_CHECKPOINT_INTERVAL_MS', 10_000, 100, 3_600_000),
     queuePrefix: env.VIGIL_QUEUE_PREFIX || `vigil-${databaseName(env.DATABASE_URL || DEFAULT_DATABASE_URL)}`,
     stepBackoffMs: integer('VIGIL_STEP_BACKOFF_MS', 2000, 10, 3_600_000),
+    stepLockMs: integer('VIGIL_STEP_LOCK_MS', 10_000, 1_000, 600_000),
+    stepMaxStalls: integer('VIGIL_STEP_MAX_STALLS', 3, 0, 100),
+    reconcileMs: integer('VIGIL_RECONCILE_MS', 15_000, 100, 3_600_000),
+    scheduleCheckMs: integer('VIGIL_SCHEDULE_CHECK_MS', 15_000, 100, 3_600_000),
     scaleHookUrl: env.VIGIL_SCALE_HOOK_URL ? url('VIGIL_SCALE_HOOK_URL', '', ['http:', 'https:']) : undefined,
     webhookAllow,
     incidentSweepMs: integer('VIGIL_INCIDENT_SWEEP_MS', 10_000, 100, 3_600_000),
@@ -233,7 +264,7 @@ export function loadConfig(env: Env = process.env): Config {
       keyRecheckMs: integer('VIGIL_KEY_RECHECK_MS', 5_000, 100, 600_000),
       corsOrigins: (env.VIGIL_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
     },
-    sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
+    sessionTimeoutMs: integer('VIGIL_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     fetchMaxBytes: integer('VIGIL_FETCH_MAX_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     workerStreams: env.VIGIL_WORKER_STREAMS
       ? env.VIGIL_WORKER_STREAMS.split(',').map((p) => p.trim()).filter((p) => p !== '')

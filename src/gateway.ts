@@ -11,7 +11,7 @@ import { useRateLimit } from './gateway/rate-limit-plugin.ts';
 import { RateLimiter } from './gateway/rate-limiter.ts';
 import { refuseBeforeBody, sendRefusal } from './gateway/request-guard.ts';
 import { serveGraphqlWs } from './gateway/ws-server.ts';
-import { HealthService } from './resolvers/health.ts';
+import { Readiness } from './readiness.ts';
 import { useSafeInput } from './schema/safe-input-plugin.ts';
 import type { Services } from './resolvers/services.ts';
 import type { Context } from './schema/context.ts';
@@ -51,13 +51,20 @@ interface ServerContext {
   params?: { extensions?: Record<string, unknown> };
 }
 
-/** GET /readyz: 200 when PostgreSQL, Redis and Kafka answer, else 503 naming what does not. */
-function useReadiness(services: Services): Plugin {
+/**
+ * GET /readyz: 200 when PostgreSQL, Redis and Kafka answer and every part
+ * starting in the background (`readiness`: the worker, the workflows) is up,
+ * else 503 naming what is down or still starting, with what it waits for.
+ */
+function useReadiness(services: Services, readiness: Readiness): Plugin {
   return {
     async onRequest({ url, endResponse, fetchAPI }) {
       if (url.pathname !== '/readyz') return;
-      const components = await services.health.infrastructure();
-      const status = HealthService.overall(components);
+      // As of the request's arrival: the checks below take a moment, and a part may finish meanwhile.
+      const starting = readiness.components();
+      const infrastructure = await services.health.infrastructure();
+      const components = [...infrastructure, ...starting];
+      const status = Readiness.overall(infrastructure, starting);
       endResponse(
         new fetchAPI.Response(JSON.stringify({ status, components }), {
           status: status === 'OK' ? 200 : 503,
@@ -92,7 +99,13 @@ function useErrorCodes(log: Logger): Plugin {
   };
 }
 
-export function createGatewayYoga(services: Services, log: Logger, authenticator: EdgeAuthenticator, limiter: RateLimiter): YogaServerInstance<ServerContext, Context> {
+export function createGatewayYoga(
+  services: Services,
+  log: Logger,
+  authenticator: EdgeAuthenticator,
+  limiter: RateLimiter,
+  readiness = new Readiness(),
+): YogaServerInstance<ServerContext, Context> {
   const limits = services.ports.config.edge;
   return createYoga<ServerContext, Context>({
     schema: buildSchema(),
@@ -133,7 +146,7 @@ export function createGatewayYoga(services: Services, log: Logger, authenticator
       useRateLimit(limiter, limits),
       // After the rate limit, which so also bounds the FAILED audit entries a flood of hostile input can write.
       useSafeInput(services),
-      useReadiness(services),
+      useReadiness(services, readiness),
       useMetrics(),
       useErrorCodes(log),
     ],
@@ -153,11 +166,11 @@ export interface Gateway {
 }
 
 /** HTTP (queries, mutations, SSE) and graphql-ws on one port, both at /graphql. */
-export async function startGateway(services: Services, log: Logger, port: number): Promise<Gateway> {
+export async function startGateway(services: Services, log: Logger, port: number, readiness?: Readiness): Promise<Gateway> {
   const limits = services.ports.config.edge;
   const limiter = new RateLimiter(services.ports.redis, services.ports.config.queuePrefix, log.child({ component: 'rate-limit' }));
   const authenticator = new EdgeAuthenticator(services.apiKeys, limiter, limits);
-  const yoga = createGatewayYoga(services, log, authenticator, limiter);
+  const yoga = createGatewayYoga(services, log, authenticator, limiter, readiness);
   const server = createServer((request, response) => {
     const refusal = refuseBeforeBody(request, limits.maxRequestBytes);
     if (refusal) return sendRefusal(response, refusal);

@@ -15,8 +15,8 @@ import { openRuntime } from './runtime.ts';
 import { printVigilSchema } from './schema/index.ts';
 import { ensureKafkaBroker, kafkaAnswers, stopKafkaBroker } from './services/kafka-broker.ts';
 import { checkPostgres, checkRedis } from './services/local-services.ts';
-import { startWorker } from './stream/worker.ts';
-import { startWorkflows } from './workflows/index.ts';
+import { Readiness } from './readiness.ts';
+import type { WorkerSide } from './worker-side.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { serveMetrics } from './telemetry/otel.ts';
 import type { Role } from './generated/prisma/enums.ts';
@@ -51,17 +51,20 @@ async function serveUntilSignal(config: Config, roles: { gateway: boolean; worke
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   const runtime = await openRuntime(config, log);
+  const readiness = new Readiness();
+  // Known before the gateway answers its first /readyz: they start after it.
+  const startup = roles.worker ? { workflows: readiness.part('workflows', 'workflows starting'), worker: readiness.part('worker', 'stream worker starting') } : undefined;
   const stoppables: Stoppable[] = [];
+  const giveUp = async (error: unknown): Promise<never> => {
+    for (const component of stoppables.reverse()) await component.stop().catch(() => undefined);
+    await runtime.close();
+    throw error;
+  };
+  let workerSide: WorkerSide | undefined;
   try {
-    if (roles.worker) {
-      const workflows = await startWorkflows(runtime.services, config, log.child({ component: 'workflows' }));
-      stoppables.push(workflows);
-      stoppables.push(
-        await startWorker(runtime.services, config, log.child({ component: 'worker' }), { onExecutionsPlanned: () => workflows.relayNow() }),
-      );
-    }
+    // The gateway first: /healthz and /readyz answer from the start, while the worker joins its group (docs/faults.md, "Restarts").
     if (roles.gateway) {
-      const gateway = await startGateway(runtime.services, log.child({ component: 'gateway' }), config.port);
+      const gateway = await startGateway(runtime.services, log.child({ component: 'gateway' }), config.port, readiness);
       stoppables.push({ stop: () => gateway.close() });
     }
     if (!roles.gateway && metricsPort !== undefined) {
@@ -70,12 +73,19 @@ async function serveUntilSignal(config: Config, roles: { gateway: boolean; worke
       log.info({ port: metrics.port }, 'metrics at /metrics');
       stoppables.push({ stop: () => metrics.close() });
     }
+    if (startup) {
+      // Loaded only now: its modules (BullMQ, the detectors) would hold up the gateway's first answer.
+      const { startWorkerSide } = await import('./worker-side.ts');
+      workerSide = startWorkerSide(runtime.services, config, log, startup);
+      stoppables.push(workerSide);
+    }
   } catch (error) {
-    for (const component of stoppables.reverse()) await component.stop().catch(() => undefined);
-    await runtime.close();
-    throw error;
+    return giveUp(error);
   }
-  log.info({ signal: await stopRequested }, 'shutting down');
+  // A part that cannot start still ends the process, as when it started in the foreground: its supervisor restarts it.
+  const startFailed = new Promise<never>((_, reject) => void workerSide?.started.catch(reject));
+  const signal = await Promise.race([stopRequested, startFailed]).catch(giveUp);
+  log.info({ signal }, 'shutting down');
   const forceExit = setTimeout(() => {
     log.error('shutdown took longer than 15 s; exiting');
     process.exit(1);

@@ -7,6 +7,12 @@ export interface PubSub {
   publish(channel: string, payload: unknown): Promise<void>;
   /** Messages on `channel` until the signal aborts or the iterator is returned. */
   subscribe<T>(channel: string, signal?: AbortSignal): AsyncIterableIterator<T>;
+  /**
+   * Resolves once messages published on `channel` from now on reach this
+   * process's subscribers (the broker confirmed the subscription). Replay then
+   * live (src/schema/resumable.ts) reads the database only after this.
+   */
+  subscribed?(channel: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,7 @@ export class RedisPubSub implements PubSub {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly confirmations = new Map<string, Promise<void>>();
 
   constructor(redisUrl: string, private readonly log: Logger) {
     this.publisher = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 });
@@ -53,7 +54,11 @@ export class RedisPubSub implements PubSub {
     if (!set) {
       set = new Set();
       this.listeners.set(channel, set);
-      void this.subscriber.subscribe(channel).catch((error: Error) => this.log.error({ channel, error: error.message }, 'redis subscribe failed'));
+      const confirmed = this.subscriber.subscribe(channel).then(
+        () => undefined,
+        (error: Error) => this.log.error({ channel, error: error.message }, 'redis subscribe failed'),
+      );
+      this.confirmations.set(channel, confirmed);
     }
     set.add(listener);
 
@@ -64,6 +69,7 @@ export class RedisPubSub implements PubSub {
       listeners?.delete(listener);
       if (listeners && listeners.size === 0) {
         this.listeners.delete(channel);
+        this.confirmations.delete(channel);
         void this.subscriber.unsubscribe(channel).catch(() => undefined);
       }
       wake?.();
@@ -90,8 +96,13 @@ export class RedisPubSub implements PubSub {
     return iterator;
   }
 
+  async subscribed(channel: string): Promise<void> {
+    await this.confirmations.get(channel);
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
+    this.confirmations.clear();
     await Promise.all([this.publisher.quit().catch(() => undefined), this.subscriber.quit().catch(() => undefined)]);
   }
 }

@@ -19,6 +19,8 @@ export interface StreamHealth {
   eventsPerSecond: number;
   errorRate: number;
   deadLetters: number;
+  /** Events over the last minute that some detector did not score: their series was beyond VIGIL_MAX_SERIES_PER_DETECTOR. */
+  untrackedEvents: number;
   lastEventAt: Date | null;
   freshnessSeconds: number | null;
   /** End-to-end time of the newest complete round of synthetic canaries (src/workflows/canary.ts); null before the first. */
@@ -137,6 +139,7 @@ export class HealthService {
       eventsPerSecond: rates.eventsPerSecond,
       errorRate: rates.errorRate,
       deadLetters,
+      untrackedEvents: rates.untrackedEvents,
       lastEventAt: rates.lastEventAt,
       freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
       canaryLatencySeconds: canary.arrivedAt && canary.latencyMs !== null ? canary.latencyMs / 1000 : null,

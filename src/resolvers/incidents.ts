@@ -1,6 +1,8 @@
 import type { Db } from '../db.ts';
 import type { Incident, IncidentEvent } from '../generated/prisma/client.ts';
 import type { IncidentStatus, Severity } from '../generated/prisma/enums.ts';
+import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
+import { afterCommit } from './ambient-transaction.ts';
 import { BadUserInputError, NotFoundError } from './errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 import { severitiesAtLeast } from './severity.ts';
@@ -23,7 +25,10 @@ function checkNote(note: string | null | undefined): void {
 }
 
 export class IncidentService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly pubsub: PubSub,
+  ) {}
 
   list(filter: IncidentFilter | null | undefined, args: PageArgs) {
     return paginate(args, ({ take, afterId }) =>
@@ -66,23 +71,36 @@ export class IncidentService {
     if (incident.status !== 'OPEN') {
       throw new BadUserInputError('id', `the incident is ${incident.status}; only an OPEN incident can be acknowledged`);
     }
-    return this.db.$transaction(async (tx) => {
+    const updated = await this.db.$transaction(async (tx) => {
       await tx.incidentEvent.create({
         data: { incidentId: id, kind: 'ACKNOWLEDGED', message: note ? `acknowledged: ${note}` : 'acknowledged', actor },
       });
       return tx.incident.update({ where: { id }, data: { status: 'ACKNOWLEDGED', acknowledgedAt: new Date() } });
     });
+    await this.announce(id);
+    return updated;
   }
 
   async resolve(id: string, note: string | null | undefined, actor: string): Promise<Incident> {
     checkNote(note);
     const incident = await this.require(id);
     if (incident.status === 'RESOLVED') throw new BadUserInputError('id', 'the incident is already RESOLVED');
-    return this.db.$transaction(async (tx) => {
+    const updated = await this.db.$transaction(async (tx) => {
       await tx.incidentEvent.create({
         data: { incidentId: id, kind: 'RESOLVED', message: note ? `resolved: ${note}` : 'resolved by hand', actor },
       });
       return tx.incident.update({ where: { id }, data: { status: 'RESOLVED', resolvedAt: new Date() } });
     });
+    await this.announce(id);
+    return updated;
+  }
+
+  /**
+   * After commit, so subscribers hear of the change at once. A failed publish
+   * does not fail the mutation: the change is committed, and subscribers read
+   * it at their next catch-up anyway (src/schema/resumable.ts).
+   */
+  private async announce(id: string): Promise<void> {
+    await afterCommit(() => this.pubsub.publish(CHANNELS.incidents, { id }).catch(() => undefined));
   }
 }

@@ -41,10 +41,16 @@ export function createServices(ports: Ports) {
   // A mutation runs in one transaction (audited()); the services' queries join it when there is one.
   const db = ambientDb(ports.db);
   // The raw client: a validator cached from a transaction that then rolled back would outlive it.
-  const contracts = new ContractCache(ports.db, (streamId, version, reason) =>
-    ports.log.error({ streamId, schemaVersion: version, reason }, 'stream schema cannot be enforced: every event of this version is refused (dead-lettered); update the schema'),
+  const contracts = new ContractCache(
+    ports.db,
+    (streamId, version, reason) =>
+      ports.log.error({ streamId, schemaVersion: version, reason }, 'stream schema cannot be enforced: every event of this version is refused (dead-lettered); update the schema'),
+    // Compiled at a stream's first event, on the event loop: a slow one is worth knowing about.
+    (streamId, version, ms) => {
+      if (ms >= 100) ports.log.info({ streamId, schemaVersion: version, ms: Math.round(ms) }, 'stream schema compiled (slowly)');
+    },
   );
-  const registry = new RegistryVersion(redis);
+  const registry = new RegistryVersion(db);
   const stats = new StreamStats(redis);
   // Where user-aimed requests (runbook webhooks) may go: checked at registration and again at send time.
   const outbound: OutboundPolicy = { allow: compileAllowlist(config.webhookAllow), resolve: systemResolver };
@@ -61,7 +67,7 @@ export function createServices(ports: Ports) {
     outbound,
     runbooks: new RunbookService(db, outbound),
     anomalies: new AnomalyService(db),
-    incidents: new IncidentService(db),
+    incidents: new IncidentService(db, pubsub),
     executions: new ExecutionService(db, pubsub),
     deadLetters: new DeadLetterService(db, contracts, kafka),
     events: new EventService(db, contracts, kafka, config.maxEventBytes),

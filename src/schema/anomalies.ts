@@ -6,7 +6,7 @@ import { traceIdOf } from '../telemetry/trace-context.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
-import { liveEvents } from './live.ts';
+import { deliveredCursor, resumableEvents } from './resumable.ts';
 import {
   AnomalyRef,
   DetectorRef,
@@ -58,6 +58,12 @@ AnomalyRef.implement({
       nullable: true,
       description: 'W3C trace id carried in the Kafka headers of the event behind this anomaly (from publishEvents or the producer).',
       resolve: (a) => traceIdOf(a.traceparent),
+    }),
+    cursor: t.string({
+      nullable: true,
+      description:
+        'Where this anomaly stands in commit order, set on anomalies the `anomalies` subscription pushes (null when read by a query): pass the last one received as `after` to resume without a gap or a duplicate.',
+      resolve: (a) => deliveredCursor(a),
     }),
   }),
 });
@@ -169,12 +175,25 @@ export function reviveAnomaly(json: Record<string, unknown>): Anomaly {
 builder.subscriptionFields((t) => ({
   anomalies: t.field({
     type: AnomalyRef,
-    args: { filter: t.arg({ type: AnomalyFilterInput }) },
+    description:
+      'New anomalies in commit order. With `after` (the `cursor` of the last anomaly received), first every matching anomaly committed after it, then live ones: each once, none missed.',
+    args: {
+      filter: t.arg({ type: AnomalyFilterInput }),
+      after: t.arg.string({ description: 'The `cursor` of the last anomaly received; without it, anomalies committed from now on.' }),
+    },
     subscribe: (_root, args, ctx) =>
-      liveEvents(ctx, 'VIEWER', CHANNELS.anomalies, async (json: Record<string, unknown>) => {
-        const anomaly = reviveAnomaly(json);
-        return anomalyMatches(anomaly, args.filter) ? anomaly : undefined;
-      }),
+      resumableEvents(
+        ctx,
+        'VIEWER',
+        {
+          table: 'Anomaly',
+          channel: CHANNELS.anomalies,
+          matches: (anomaly) => anomalyMatches(anomaly, args.filter),
+          idOf: (json: Record<string, unknown>) => (typeof json.id === 'string' ? json.id : undefined),
+          passThrough: (json) => reviveAnomaly(json),
+        },
+        args.after,
+      ),
     resolve: (anomaly) => anomaly,
   }),
 }));

@@ -14,6 +14,10 @@ StreamHealthRef.implement({
     eventsPerSecond: t.exposeFloat('eventsPerSecond'),
     errorRate: t.exposeFloat('errorRate'),
     deadLetters: t.exposeInt('deadLetters'),
+    untrackedEvents: t.exposeInt('untrackedEvents', {
+      description:
+        'Events over the last minute that at least one detector did not score because their series was new and the detector already tracked VIGIL_MAX_SERIES_PER_DETECTOR series on that partition. 0: every series is tracked.',
+    }),
     lastEventAt: t.expose('lastEventAt', { type: 'DateTime', nullable: true }),
     freshnessSeconds: t.exposeFloat('freshnessSeconds', { nullable: true }),
     canaryLatencySeconds: t.exposeFloat('canaryLatencySeconds', {

@@ -4,7 +4,7 @@ import { CHANNELS } from '../pubsub/pubsub.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
-import { liveEvents } from './live.ts';
+import { deliveredCursor, resumableEvents } from './resumable.ts';
 import { IncidentEventRef, IncidentRef, RunbookExecutionRef, StreamRef } from './refs.ts';
 import { AnomalyConnection } from './anomalies.ts';
 
@@ -39,6 +39,12 @@ IncidentRef.implement({
     resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true }),
     timeline: t.field({ type: [IncidentEventRef], resolve: (i, _a, ctx) => ctx.services.incidents.timeline(i.id) }),
     executions: t.field({ type: [RunbookExecutionRef], resolve: (i, _a, ctx) => ctx.services.executions.forIncident(i.id) }),
+    cursor: t.string({
+      nullable: true,
+      description:
+        'Where this state of the incident stands in commit order, set on incidents `incidentUpdates` pushes (null when read by a query): pass the last one received as `after` to resume.',
+      resolve: (i) => deliveredCursor(i),
+    }),
   }),
 });
 
@@ -91,25 +97,46 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+const idOfMessage = (message: { id?: unknown }) => (typeof message.id === 'string' ? message.id : undefined);
+
 builder.subscriptionFields((t) => ({
   incidentUpdates: t.field({
     type: IncidentRef,
-    args: { filter: t.arg({ type: IncidentFilterInput }) },
+    description:
+      'Incidents as they change (opened, joined, escalated, acknowledged, resolved, a timeline entry added). With `after` (the `cursor` of the last one received), first the current state of every matching incident changed after it, in commit order, then live changes; a state already received is not sent again. States superseded while away are not replayed: the timeline keeps them.',
+    args: {
+      filter: t.arg({ type: IncidentFilterInput }),
+      after: t.arg.string({ description: 'The `cursor` of the last incident received; without it, changes committed from now on.' }),
+    },
     subscribe: (_root, args, ctx) =>
-      liveEvents(ctx, 'VIEWER', CHANNELS.incidents, async (message: { id: string }) => {
-        const incident: Incident | null = await ctx.services.incidents.get(message.id);
-        return incident && incidentMatches(incident, args.filter) ? incident : undefined;
-      }),
+      resumableEvents(
+        ctx,
+        'VIEWER',
+        { table: 'Incident', channel: CHANNELS.incidents, matches: (incident: Incident) => incidentMatches(incident, args.filter), idOf: idOfMessage },
+        args.after,
+      ),
     resolve: (incident) => incident,
   }),
   executionUpdates: t.field({
     type: RunbookExecutionRef,
-    args: { runbookId: t.arg.id() },
+    description:
+      'Runbook executions as they change (status, approval, verification, a step started, retried or finished). With `after`, first the current state of every matching execution changed after it, in commit order, then live changes, as incidentUpdates.',
+    args: {
+      runbookId: t.arg.id(),
+      after: t.arg.string({ description: 'The `cursor` of the last execution received; without it, changes committed from now on.' }),
+    },
     subscribe: (_root, args, ctx) =>
-      liveEvents(ctx, 'VIEWER', CHANNELS.executions, async (message: { id: string }) => {
-        const execution = await ctx.services.executions.get(message.id);
-        return execution && (!args.runbookId || execution.runbookId === args.runbookId) ? execution : undefined;
-      }),
+      resumableEvents(
+        ctx,
+        'VIEWER',
+        {
+          table: 'RunbookExecution',
+          channel: CHANNELS.executions,
+          matches: (execution) => !args.runbookId || execution.runbookId === args.runbookId,
+          idOf: idOfMessage,
+        },
+        args.after,
+      ),
     resolve: (execution) => execution,
   }),
 }));

@@ -19,18 +19,38 @@ export function liveEvents<Raw, T>(
   channel: string,
   select: (raw: Raw) => Promise<T | undefined>,
 ): AsyncGenerator<T> {
-  const principal = authorize(ctx, role);
-  return stream(ctx, principal, channel, select);
+  return guardedEvents(ctx, role, channel, (signal) => selected(ctx.services.pubsub.subscribe<Raw>(channel, signal), select));
 }
 
-async function* stream<Raw, T>(
+/**
+ * Any source of a subscription's events (live only, or replay then live:
+ * resumable.ts) under the same guard. `open` gets a signal that aborts when
+ * the subscriber goes, so a source waiting for its next event lets go at once.
+ */
+export function guardedEvents<T>(ctx: Context, role: Role, channel: string, open: (signal: AbortSignal) => AsyncIterator<T>): AsyncGenerator<T> {
+  const principal = authorize(ctx, role);
+  return stream(ctx, principal, channel, open);
+}
+
+async function* selected<Raw, T>(source: AsyncIterableIterator<Raw>, select: (raw: Raw) => Promise<T | undefined>): AsyncGenerator<T> {
+  try {
+    for await (const raw of source) {
+      const value = await select(raw);
+      if (value !== undefined) yield value;
+    }
+  } finally {
+    await source.return?.();
+  }
+}
+
+async function* stream<T>(
   ctx: Context,
   principal: Principal,
   channel: string,
-  select: (raw: Raw) => Promise<T | undefined>,
+  open: (signal: AbortSignal) => AsyncIterator<T>,
 ): AsyncGenerator<T> {
-  const source = ctx.services.pubsub.subscribe<Raw>(channel);
-  const iterator = source[Symbol.asyncIterator]();
+  const gone = new AbortController();
+  const iterator = open(gone.signal);
   const recheckMs = ctx.services.ports.config.edge.keyRecheckMs;
   subscriptionOpened(channel);
   try {
@@ -45,11 +65,11 @@ async function* stream<Raw, T>(
       if (outcome === 'timeout') continue;
       if (outcome.done) return;
       next = iterator.next();
-      const value = await select(outcome.value);
-      if (value !== undefined) yield value;
+      yield outcome.value;
     }
   } finally {
     subscriptionClosed(channel);
+    gone.abort();
     await iterator.return?.();
   }
 }

@@ -5,6 +5,7 @@ import { publicStepParams, runbookSteps } from '../resolvers/runbooks.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
+import { deliveredCursor } from './resumable.ts';
 import {
   DetectorRef,
   IncidentRef,
@@ -127,6 +128,12 @@ RunbookExecutionRef.implement({
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    cursor: t.string({
+      nullable: true,
+      description:
+        'Where this state of the execution stands in commit order, set on executions `executionUpdates` pushes (null when read by a query): pass the last one received as `after` to resume.',
+      resolve: (e) => deliveredCursor(e),
+    }),
   }),
 });
 

@@ -38,9 +38,9 @@ export interface StreamSpec {
 }
 
 /**
- * What the worker consumes: every stream with its compiled contract and the
- * current version of each enabled detector. Reloaded when the registry
- * changes; compiled contracts and detector models are reused across reloads.
+ * What the worker consumes: every stream with its contract (compiled on its
+ * first event) and the current version of each enabled detector. Reloaded
+ * when the registry changes; contracts and detector models are reused across reloads.
  */
 export class Catalog {
   private byTopic = new Map<string, StreamSpec>();
@@ -66,10 +66,11 @@ export class Catalog {
     const streams = await this.db.stream.findMany({
       include: { detectors: { include: { versions: { orderBy: { version: 'desc' }, take: 1 } } } },
     });
+    const accepted = streams.filter((stream) => this.accepts(stream.name));
+    const schemas = await this.schemasNotHeld(accepted);
     const next = new Map<string, StreamSpec>();
     const models = new Map<string, DetectorModel>();
-    for (const stream of streams) {
-      if (!this.accepts(stream.name)) continue;
+    for (const stream of accepted) {
       const detectors: DetectorSpec[] = [];
       for (const detector of stream.detectors) {
         const current = detector.versions[0];
@@ -114,7 +115,7 @@ export class Catalog {
         timestampPath: stream.timestampField ? stream.timestampField.split('.') : null,
         status: stream.status,
         schemaVersion: stream.schemaVersion,
-        validate: await this.contracts.validator(stream.id, stream.schemaVersion),
+        validate: this.contracts.lazy(stream.id, stream.schemaVersion, schemas.get(`${stream.id}@${stream.schemaVersion}`)),
         detectors,
       });
     }
@@ -122,6 +123,25 @@ export class Catalog {
     this.models = models;
     this.loadedAt = loadedAt;
     if (version !== undefined) this.version = version;
+  }
+
+  /**
+   * The current schemas of the streams whose contract is not held yet, in one
+   * query: fetched, not compiled (that waits for a first event, see
+   * ContractCache), so a registry of hundreds of streams loads in milliseconds.
+   */
+  private async schemasNotHeld(streams: { id: string; schemaVersion: number }[]): Promise<Map<string, unknown>> {
+    const missing = streams.filter((s) => !this.contracts.has(s.id, s.schemaVersion));
+    if (missing.length === 0) return new Map();
+    const rows = await this.db.streamSchemaVersion.findMany({
+      where: { OR: missing.map((s) => ({ streamId: s.id, version: s.schemaVersion })) },
+      select: { streamId: true, version: true, schema: true },
+    });
+    const found = new Map(rows.map((row) => [`${row.streamId}@${row.version}`, row.schema as unknown]));
+    for (const s of missing) {
+      if (!found.has(`${s.id}@${s.schemaVersion}`)) throw new Error(`stream ${s.id} has no schema version ${s.schemaVersion}`);
+    }
+    return found;
   }
 
   /** What incident grouping needs to know about the detectors in this catalog. */

@@ -1,5 +1,6 @@
 import type { StreamSpec } from './catalog.ts';
 import { readPath } from './event-fields.ts';
+import { DEFAULT_MAX_KEY_LENGTH, seriesKeyTooLong } from './series-bounds.ts';
 import type { IncomingMessage } from './transport.ts';
 
 /** Dead letters keep at most this much of the raw value. */
@@ -7,7 +8,7 @@ export const MAX_DEAD_LETTER_PAYLOAD = 64 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
-function deadLetterPayload(raw: Buffer): string {
+export function deadLetterPayload(raw: Buffer): string {
   return pgText(raw.subarray(0, MAX_DEAD_LETTER_PAYLOAD).toString('utf8'));
 }
 
@@ -40,7 +41,12 @@ export type Decoded = { ok: true; event: DecodedEvent } | { ok: false; reason: s
  * Turns one Kafka message into an event the detectors can read, or a
  * dead-letter reason. Pure: the same message and contract give the same answer.
  */
-export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxEventBytes: number): Decoded {
+export function decodeMessage(
+  message: IncomingMessage,
+  stream: StreamSpec,
+  maxEventBytes: number,
+  maxKeyLength: number = DEFAULT_MAX_KEY_LENGTH,
+): Decoded {
   const raw = message.value ?? EMPTY;
   if (raw.length > maxEventBytes) {
     return { ok: false, reason: `oversized: ${raw.length} bytes, the limit is ${maxEventBytes}`, payload: deadLetterPayload(raw) };
@@ -74,6 +80,10 @@ export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxE
     }
   }
   const key = stream.keyPath ? readPath(event, stream.keyPath) : undefined;
+  const seriesKey = key === undefined || key === null ? null : pgText(String(key));
+  // Before detection: a key this long would be held in detector state and written to indexed columns.
+  const tooLong = seriesKey === null ? null : seriesKeyTooLong(seriesKey, maxKeyLength);
+  if (tooLong) return { ok: false, reason: tooLong, payload: deadLetterPayload(raw) };
   return {
     ok: true,
     event: {
@@ -82,7 +92,7 @@ export function decodeMessage(message: IncomingMessage, stream: StreamSpec, maxE
       value: event,
       eventTime,
       kafkaTime: message.timestamp,
-      seriesKey: key === undefined || key === null ? null : pgText(String(key)),
+      seriesKey,
       traceparent: message.headers.traceparent ?? null,
     },
   };

@@ -2,9 +2,10 @@ import type { Severity } from '../generated/prisma/enums.ts';
 import type { DetectorSpec, StreamSpec } from './catalog.ts';
 import type { Verdict } from '../detectors/detector.ts';
 import { canaryOf } from './canary.ts';
-import { decodeMessage, pgText } from './decode.ts';
+import { deadLetterPayload, decodeMessage, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
 import { detectorState, lastEventKey, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
+import { admitSeries, DEFAULT_SERIES_BOUNDS, forgetSeries, type SeriesBounds } from './series-bounds.ts';
 import type { IncomingMessage } from './transport.ts';
 
 export interface NewAnomaly {
@@ -44,6 +45,8 @@ export interface NewDeadLetter {
 
 /** A series whose input drifted (the detector re-baselined it), or that finished warming up again. */
 export interface DriftChange {
+  /** The event that changed it: a batch is committed in pieces by offset when one event's effects are refused (isolate-poison.ts). */
+  offset: bigint;
   detectorId: string;
   seriesKey: string | null;
   change: 'DETECTED' | 'CLEARED';
@@ -56,6 +59,8 @@ export interface BatchEffects {
   drift: DriftChange[];
   /** Events that passed the contract (for rates and completeness). */
   validEvents: number;
+  /** Events that some detector did not score because their series is new and its series cap is reached (series-bounds.ts). */
+  untrackedEvents: number;
   /** The offset after the last message of the batch. */
   nextOffset: bigint;
   /** Synthetic canaries (CANARY_HEADER) read for the first time, with when each was sent: committed, never judged. */
@@ -74,8 +79,9 @@ export function processBatch(
   state: PartitionState,
   messages: IncomingMessage[],
   maxEventBytes: number,
+  bounds: SeriesBounds = DEFAULT_SERIES_BOUNDS,
 ): BatchEffects {
-  const effects: BatchEffects = { anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: state.position, canaries: [] };
+  const effects: BatchEffects = { anomalies: [], deadLetters: [], drift: [], validEvents: 0, untrackedEvents: 0, nextOffset: state.position, canaries: [] };
   for (const message of messages) {
     const offset = BigInt(message.offset);
     if (offset < state.position) continue; // already seen: a refetch after a seek
@@ -88,24 +94,15 @@ export function processBatch(
       if (!replaying && canary.sentAt !== null) effects.canaries.push({ offset, sentAt: canary.sentAt });
       continue;
     }
-    const decoded = decodeMessage(message, stream, maxEventBytes);
+    const decoded = decodeMessage(message, stream, maxEventBytes, bounds.maxKeyLength);
     if (!decoded.ok) {
-      if (!replaying) {
-        effects.deadLetters.push({
-          streamId: stream.id,
-          topic: stream.topic,
-          partition: state.partition,
-          offset,
-          eventKey: message.key === null ? null : pgText(message.key),
-          eventTimestamp: new Date(message.timestamp),
-          reason: decoded.reason,
-          payload: decoded.payload,
-        });
-      }
+      if (!replaying) effects.deadLetters.push(deadLetterOf(stream, state.partition, message, decoded.reason, decoded.payload));
       continue;
     }
     const event = decoded.event;
     if (!replaying) effects.validEvents++;
+    let untracked = false;
+    let failed = false;
     for (const detector of stream.detectors) {
       const detectorPartition = detectorState(state, detector, offset);
       if (offset < detectorPartition.nextOffset) continue; // its checkpoint already covers this event
@@ -113,12 +110,31 @@ export function processBatch(
       const raw = readPath(event.value, detector.fieldPath);
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue; // the contract allows a missing or null value
       const slot = seriesSlot(event.seriesKey);
-      const seriesState = (detectorPartition.series[slot] ??= detector.model.newState());
+      const seriesState = admitSeries(detectorPartition, slot, bounds.maxSeriesPerDetector, () => detector.model.newState());
+      if (seriesState === undefined) {
+        untracked = true;
+        continue;
+      }
       const timeDriven = detector.kind === 'FRESHNESS';
-      // Silence is about arrival: a time-driven detector reads the Kafka timestamp, not the event's own time.
-      const verdict = detector.model.observe(seriesState, raw, timeDriven ? event.kafkaTime : event.eventTime);
+      let verdict: Verdict;
+      try {
+        // Silence is about arrival: a time-driven detector reads the Kafka timestamp, not the event's own time.
+        verdict = detector.model.observe(seriesState, raw, timeDriven ? event.kafkaTime : event.eventTime);
+      } catch (error) {
+        // Thrown once, thrown on every retry: the event becomes a dead letter. The series state may be half
+        // updated, so it starts afresh; replays throw on the same event and reset it the same way.
+        forgetSeries(detectorPartition, slot);
+        if (!replaying && !failed) {
+          const cause = error instanceof Error ? error.message : String(error);
+          const reason = pgText(`detector "${detector.name}" (v${detector.version}) failed on this event: ${cause}; its series starts afresh`);
+          effects.deadLetters.push(deadLetterOf(stream, state.partition, message, reason, deadLetterPayload(message.value ?? Buffer.alloc(0))));
+        }
+        failed = true;
+        continue;
+      }
       if (verdict.drift && !replaying) {
         effects.drift.push({
+          offset,
           detectorId: detector.id,
           seriesKey: event.seriesKey,
           change: verdict.drift,
@@ -140,8 +156,33 @@ export function processBatch(
       if (timeDriven) state.lastEvents.set(lastEventKey(detector.stateKey, slot), source);
       if (recordAnomaly) effects.anomalies.push(anomalyOf(stream, detector, state.partition, source, verdict));
     }
+    if (untracked && !replaying) effects.untrackedEvents++;
+    if (failed && !replaying) dropEffectsOf(effects, offset);
   }
   return effects;
+}
+
+/**
+ * A dead letter stands for the whole event: what other detectors found in it
+ * is dropped too, so reprocessing the dead letter later cannot record it twice.
+ */
+function dropEffectsOf(effects: BatchEffects, offset: bigint): void {
+  effects.validEvents--;
+  while (effects.anomalies.at(-1)?.offset === offset) effects.anomalies.pop();
+  while (effects.drift.at(-1)?.offset === offset) effects.drift.pop();
+}
+
+function deadLetterOf(stream: StreamSpec, partition: number, message: IncomingMessage, reason: string, payload: string): NewDeadLetter {
+  return {
+    streamId: stream.id,
+    topic: stream.topic,
+    partition,
+    offset: BigInt(message.offset),
+    eventKey: message.key === null ? null : pgText(message.key),
+    eventTimestamp: new Date(message.timestamp),
+    reason,
+    payload,
+  };
 }
 
 /**

@@ -49,6 +49,8 @@ export interface StreamWindow {
 export interface StreamActivity {
   events: number;
   deadLetters: number;
+  /** Events some detector did not score: their series is new and the detector's series cap is reached. */
+  untrackedEvents?: number;
   /** Kafka timestamp of the newest event seen. */
   lastEventAt: number;
 }
@@ -56,6 +58,8 @@ export interface StreamActivity {
 export interface StreamRates {
   eventsPerSecond: number;
   errorRate: number;
+  /** Events over the last minute that some detector did not score (series cap reached). */
+  untrackedEvents: number;
   lastEventAt: Date | null;
 }
 
@@ -77,20 +81,23 @@ export class StreamStats {
     }
     current.events += activity.events;
     current.deadLetters += activity.deadLetters;
+    current.untrackedEvents = (current.untrackedEvents ?? 0) + (activity.untrackedEvents ?? 0);
     current.lastEventAt = Math.max(current.lastEventAt, activity.lastEventAt);
   }
 
   /** Writes what was recorded since the last flush; returns the streams that had activity. */
   async flush(now = Date.now()): Promise<string[]> {
+    // While Redis is away the counts wait here (a few numbers per stream) instead of being lost: SLAs read them.
+    if (this.pending.size === 0 || this.redis.status !== 'ready') return [];
     const pending = this.pending;
     this.pending = new Map();
-    if (pending.size === 0) return [];
     const bucket = Math.floor(now / BUCKET_MS);
     const pipeline = this.redis.pipeline();
     for (const [streamId, activity] of pending) {
       const key = KEY(streamId);
       pipeline.hincrby(key, `e:${bucket}`, activity.events);
       pipeline.hincrby(key, `d:${bucket}`, activity.deadLetters);
+      if (activity.untrackedEvents) pipeline.hincrby(key, `u:${bucket}`, activity.untrackedEvents);
       // Only moves forward: several workers write the same stream.
       pipeline.eval(
         "local v = tonumber(redis.call('HGET', KEYS[1], 'last') or '0'); if tonumber(ARGV[1]) > v then redis.call('HSET', KEYS[1], 'last', ARGV[1]) end; return 0",
@@ -98,7 +105,7 @@ export class StreamStats {
         key,
         String(activity.lastEventAt),
       );
-      for (let old = bucket - WINDOW_BUCKETS - 6; old <= bucket - WINDOW_BUCKETS; old++) pipeline.hdel(key, `e:${old}`, `d:${old}`);
+      for (let old = bucket - WINDOW_BUCKETS - 6; old <= bucket - WINDOW_BUCKETS; old++) pipeline.hdel(key, `e:${old}`, `d:${old}`, `u:${old}`);
       pipeline.pexpire(key, 7 * 24 * 3600 * 1000);
       for (const series of WINDOW_SERIES) {
         if (series.suffix === '') continue;
@@ -142,15 +149,18 @@ export class StreamStats {
     const bucket = Math.floor(now / BUCKET_MS);
     let events = 0;
     let deadLetters = 0;
+    let untrackedEvents = 0;
     for (let b = bucket - WINDOW_BUCKETS + 1; b <= bucket; b++) {
       events += Number(fields[`e:${b}`] ?? 0);
       deadLetters += Number(fields[`d:${b}`] ?? 0);
+      untrackedEvents += Number(fields[`u:${b}`] ?? 0);
     }
     const seconds = (WINDOW_BUCKETS - 1) * (BUCKET_MS / 1000) + (now % BUCKET_MS) / 1000;
     const last = Number(fields.last ?? 0);
     return {
       eventsPerSecond: events / seconds,
       errorRate: events === 0 ? 0 : deadLetters / events,
+      untrackedEvents,
       lastEventAt: last > 0 ? new Date(last) : null,
     };
   }

@@ -7,11 +7,15 @@ import type { Services } from '../resolvers/services.ts';
 import { deadLetterTopic } from '../resolvers/streams.ts';
 import { recordCanaryArrival } from './canary.ts';
 import { Catalog, type StreamSpec } from './catalog.ts';
-import { commitBatch, insertAnomalies, loadPartition, ReplayedError, type CheckpointRow, type RestoredCheckpoint } from './effects-store.ts';
+import { checkpointRows, commitBatchIsolatingPoison } from './batch-commit.ts';
+import { insertAnomalies, loadPartition, ReplayedError, type CheckpointRow, type CommitResult, type RestoredCheckpoint } from './effects-store.ts';
 import { InFlightGate } from './in-flight-gate.ts';
-import { KafkajsConsumer } from './kafkajs-consumer.ts';
-import { lastEventKey, lastEventsOf, type DetectorPartitionState, type PartitionState } from './partition-state.ts';
+import { PartitionBackoff } from './partition-backoff.ts';
+import { lastEventKey, type DetectorPartitionState, type PartitionState } from './partition-state.ts';
 import { processBatch, tickPartition } from './process-batch.ts';
+import { configuredConsumer, reportingConsumer } from './worker-startup.ts';
+import { withWorkerRedis } from './worker-redis.ts';
+import type { StartupReport } from '../readiness.ts';
 import { serializeAnomaly } from './serialize.ts';
 import { CANARY_HEADER, SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
 import { readIngestionLag } from '../telemetry/lag.ts';
@@ -52,17 +56,7 @@ export interface Worker {
 
 const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
 
-/**
- * The Kafka group a worker joins. Kafka assigns a group's partitions over the
- * union of its members' topics, whatever each subscribed to, so workers
- * limited to different streams (VIGIL_WORKER_STREAMS) must not share a group:
- * each set of patterns gets its own. Offsets of record stay under the
- * configured group in PostgreSQL, so health, replay and SLAs see one position.
- */
-export function kafkaGroupOf(config: Pick<Config, 'consumerGroup' | 'workerStreams'>): string {
-  if (!config.workerStreams?.length) return config.consumerGroup;
-  return `${config.consumerGroup}.streams(${[...config.workerStreams].sort().join(',')})`;
-}
+export { kafkaGroupOf } from './worker-startup.ts';
 
 function newestSchemaVersion(batch: IncomingBatch): number {
   let newest = 0;
@@ -85,6 +79,7 @@ export class StreamWorker {
   private readonly catalog: Catalog;
   private readonly partitions = new Map<string, Promise<PartitionState>>();
   private readonly gate: InFlightGate;
+  private readonly backoff = new PartitionBackoff(() => this.consumer);
   private consumer: EventConsumer | undefined;
   private topics: string[] = [];
   private timers: NodeJS.Timeout[] = [];
@@ -99,15 +94,7 @@ export class StreamWorker {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly options: WorkerOptions = DEFAULT_WORKER_OPTIONS,
-    private readonly createConsumer: () => EventConsumer = () =>
-      new KafkajsConsumer({
-        brokers: config.kafkaBrokers,
-        groupId: kafkaGroupOf(config),
-        clientId: `vigil-worker-${process.pid}`,
-        log: log.child({ component: 'kafka-consumer' }),
-        maxBytesPerPartition: config.fetchMaxBytes,
-        sessionTimeoutMs: config.sessionTimeoutMs,
-      }),
+    private readonly createConsumer: () => EventConsumer = () => configuredConsumer(config, log),
   ) {
     this.catalog = new Catalog(services.ports.db, services.contracts, config.workerStreams, (detectorId, error) =>
       log.error({ detectorId, error: error.message }, 'detector skipped: its stored settings do not load'),
@@ -196,6 +183,7 @@ export class StreamWorker {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.backoff.stop();
     this.control.abort();
     this.unobserveLag();
     for (const timer of this.timers) clearInterval(timer);
@@ -222,7 +210,7 @@ export class StreamWorker {
     if (stream && newestSchemaVersion(batch) > stream.schemaVersion) return true;
     const newest = batch.messages.reduce((max, m) => Math.max(max, m.timestamp), 0);
     if (newest < this.catalog.loadedAt) return false;
-    return (await this.services.registry.current()) !== this.catalog.version;
+    return (await this.services.registry.current(newest)) !== this.catalog.version;
   }
 
   private async reloadCatalog(): Promise<void> {
@@ -248,10 +236,16 @@ export class StreamWorker {
     this.consumer = consumer;
     await consumer.start(topics, {
       onBatch: (batch, control) =>
-        this.onBatch(batch, control).catch((error: unknown) => {
-          recordProcessingError(this.catalog.stream(batch.topic)?.name ?? batch.topic, 'batch', batch.messages.length);
-          throw error;
-        }),
+        this.onBatch(batch, control).then(
+          () => this.backoff.succeeded(batch),
+          (error: unknown) => {
+            recordProcessingError(this.catalog.stream(batch.topic)?.name ?? batch.topic, 'batch', batch.messages.length);
+            // Not thrown to kafkajs (it would restart the whole consumer): only this partition waits, then re-reads.
+            this.partitions.delete(partitionKey(batch.topic, batch.partition));
+            const waitMs = this.backoff.failed(batch);
+            this.log.warn({ topic: batch.topic, partition: batch.partition, waitMs, error: (error as Error).message }, 'batch failed; retrying');
+          },
+        ),
       onAssignment: (assigned) => this.onAssignment(assigned),
     });
   }
@@ -349,7 +343,7 @@ export class StreamWorker {
     const startedAt = performance.now();
     let detections: Detections = NO_DETECTIONS;
     try {
-      const effects = processBatch(stream, state, batch.messages, this.config.maxEventBytes);
+      const effects = processBatch(stream, state, batch.messages, this.config.maxEventBytes, this.config);
       // Spans only for events that became anomalies: none for the rest.
       detections = traceDetections(stream, effects.anomalies, performance.timeOrigin + startedAt);
       state.eventsSinceCheckpoint += size;
@@ -357,22 +351,17 @@ export class StreamWorker {
         state.uncheckpointedStart ||
         state.eventsSinceCheckpoint >= this.options.checkpointEvents ||
         Date.now() - state.lastCheckpointAt >= this.options.checkpointIntervalMs;
-      const checkpoints: CheckpointRow[] = checkpointDue ? this.checkpointRows(stream, state) : [];
+      const checkpoints: CheckpointRow[] = checkpointDue ? checkpointRows(stream, state) : [];
       if (control.isStale()) {
         this.partitions.delete(key);
         return;
       }
       let committed;
       try {
+        const position = { topic: batch.topic, partition: batch.partition, epoch: state.epoch };
+        const source = { streamId: stream.id, position, messages: batch.messages };
         committed = await detections.commit(() =>
-          commitBatch(
-            this.services.ports.db,
-            this.config.consumerGroup,
-            { topic: batch.topic, partition: batch.partition, epoch: state.epoch },
-            effects,
-            checkpoints,
-            this.catalog.groupingContext(),
-          ),
+          commitBatchIsolatingPoison(this.services.ports.db, this.config.consumerGroup, source, effects, checkpoints, this.catalog.groupingContext()),
         );
       } catch (error) {
         // Detector state ran ahead of what was committed: forget it and restore from PostgreSQL.
@@ -384,13 +373,18 @@ export class StreamWorker {
         throw error;
       }
       state.position = effects.nextOffset;
+      const deadLetters = effects.deadLetters.length + committed.poisoned.length;
+      for (const letter of committed.poisoned) {
+        this.log.warn({ topic: letter.topic, partition: letter.partition, offset: letter.offset.toString(), reason: letter.reason }, 'event dead-lettered');
+      }
       this.services.stats.record(stream.id, {
         events: effects.validEvents + effects.deadLetters.length,
-        deadLetters: effects.deadLetters.length,
+        deadLetters,
+        untrackedEvents: effects.untrackedEvents,
         // Canaries are no events: they must not make a silent stream look fresh.
         lastEventAt: batch.messages.reduce((max, m) => (m.headers[CANARY_HEADER] === undefined ? Math.max(max, m.timestamp) : max), 0),
       });
-      recordBatch(stream.name, { validEvents: effects.validEvents, deadLetters: effects.deadLetters.length, anomalies: committed.anomalies, startedAt });
+      recordBatch(stream.name, { validEvents: effects.validEvents - committed.poisoned.length, deadLetters, anomalies: committed.anomalies, startedAt });
       if (effects.nextOffset > state.committedOffset) state.committedOffset = effects.nextOffset;
       if (checkpointDue) {
         state.eventsSinceCheckpoint = 0;
@@ -419,26 +413,8 @@ export class StreamWorker {
     }
   }
 
-  private checkpointRows(stream: StreamSpec, state: PartitionState): CheckpointRow[] {
-    const rows: CheckpointRow[] = [];
-    for (const detector of stream.detectors) {
-      const entry = state.detectors.get(detector.stateKey);
-      if (!entry) continue;
-      rows.push({
-        detectorId: detector.id,
-        version: detector.version,
-        state: entry,
-        ...(detector.kind === 'FRESHNESS' ? { sources: lastEventsOf(state, detector.stateKey) } : {}),
-      });
-    }
-    // Versions no longer current are not carried forward.
-    const current = new Set(stream.detectors.map((d) => d.stateKey));
-    for (const stateKey of [...state.detectors.keys()]) if (!current.has(stateKey)) state.detectors.delete(stateKey);
-    return rows;
-  }
-
   /** After commit: live subscribers hear of new anomalies; dead letters are copied to the DLQ topic. */
-  private async announce(stream: StreamSpec, committed: Awaited<ReturnType<typeof commitBatch>>, detections: Detections = NO_DETECTIONS): Promise<void> {
+  private async announce(stream: StreamSpec, committed: CommitResult, detections: Detections = NO_DETECTIONS): Promise<void> {
     const { pubsub, ports } = this.services;
     await Promise.all([
       ...committed.anomalies.map((a) => detections.publish(a, CHANNELS.anomalies, () => pubsub.publish(CHANNELS.anomalies, serializeAnomaly(a)))),
@@ -464,13 +440,29 @@ export class StreamWorker {
   }
 }
 
-export async function startWorker(services: Services, config: Config, log: Logger, options?: Partial<WorkerOptions>): Promise<Worker> {
-  const worker = new StreamWorker(services, config, log, {
-    ...DEFAULT_WORKER_OPTIONS,
-    checkpointEvents: config.checkpointEvents,
-    checkpointIntervalMs: config.checkpointIntervalMs,
-    ...options,
+/** A worker whose Redis writes never hold a batch (withWorkerRedis); `startup` hears how its start goes, for /readyz. */
+export async function startWorker(
+  services: Services,
+  config: Config,
+  log: Logger,
+  options?: Partial<WorkerOptions>,
+  startup?: StartupReport,
+): Promise<Worker> {
+  const redisSide = await withWorkerRedis(services, log);
+  let consumerStarted = false;
+  const createConsumer = startup
+    ? () => {
+        consumerStarted = true;
+        return reportingConsumer(configuredConsumer(config, log), startup);
+      }
+    : undefined;
+  const configured = { ...DEFAULT_WORKER_OPTIONS, checkpointEvents: config.checkpointEvents, checkpointIntervalMs: config.checkpointIntervalMs };
+  const worker = new StreamWorker(redisSide.services, config, log, { ...configured, ...options }, createConsumer);
+  startup?.pending('loading the registry');
+  await worker.start().catch(async (error: unknown) => {
+    await redisSide.close();
+    throw error;
   });
-  await worker.start();
-  return { id: worker.id, stop: () => worker.stop() };
+  if (!consumerStarted) startup?.ready('no ACTIVE stream to consume');
+  return { id: worker.id, stop: () => worker.stop().finally(() => redisSide.close()) };
 }

@@ -2,9 +2,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Services } from '../resolvers/services.ts';
 import { streamNameFilter } from '../stream/catalog.ts';
+import { PeriodicTask } from './periodic.ts';
 import { createRunbookQueue } from './queue.ts';
+import { reconcileRunbooks } from './reconciler.ts';
 import { OutboxRelay } from './relay.ts';
 import { RunbookRunner } from './runner.ts';
+import { restoreMissingSchedules } from './schedule-keeper.ts';
+import { watchRecurringJobs } from './schedule-watch.ts';
 import { consumesSelfStream, ensureSelfStream } from './self-monitor.ts';
 
 export interface Workflows {
@@ -13,10 +17,17 @@ export interface Workflows {
   stop(): Promise<void>;
 }
 
-/** The runbook side of a worker process: the outbox relay, the step runner and the incident sweep. */
+/**
+ * The runbook side of a worker process: the outbox relay, the step runner
+ * and its recurring jobs, and what puts them back when Redis lost them (the
+ * reconciler, the schedule keeper) or raises an incident when it cannot (the
+ * schedule watch).
+ */
 export async function startWorkflows(services: Services, config: Config, log: Logger): Promise<Workflows> {
-  const queue = createRunbookQueue(config.redisUrl, config.queuePrefix);
-  const relay = new OutboxRelay(services.ports.db, queue, log.child({ component: 'outbox-relay' }), streamNameFilter(config.workerStreams));
+  const { queue, connection } = createRunbookQueue(config.redisUrl, config.queuePrefix);
+  queue.on('error', (error: Error) => log.warn({ error: error.message }, 'runbook queue error'));
+  const acceptsStream = streamNameFilter(config.workerStreams);
+  const relay = new OutboxRelay(services.ports.db, queue, log.child({ component: 'outbox-relay' }), acceptsStream);
   const runner = new RunbookRunner(services, config, queue, log.child({ component: 'runbook-runner' }));
   // Before the runner (which schedules the sampler) and before the stream worker loads its catalog.
   if (config.selfMonitorMs > 0 && consumesSelfStream(config.workerStreams)) {
@@ -24,14 +35,37 @@ export async function startWorkflows(services: Services, config: Config, log: Lo
       log.warn({ error: error.message }, 'self-monitoring stream not registered; the sampler skips until it is'),
     );
   }
+  const reconcilerLog = log.child({ component: 'runbook-reconciler' });
+  const reconciler = new PeriodicTask('runbook reconciler', reconcileRunbooks(services, queue, config, reconcilerLog, acceptsStream), config.reconcileMs, reconcilerLog);
+  const keeperLog = log.child({ component: 'schedule-keeper' });
+  const restoreSchedules = async () => {
+    await restoreMissingSchedules(queue, config, keeperLog);
+  };
+  const keeper = new PeriodicTask('schedule keeper', restoreSchedules, config.scheduleCheckMs, keeperLog);
+  const watchLog = log.child({ component: 'schedule-watch' });
+  const watch = config.selfMonitorMs > 0 ? new PeriodicTask('schedule watch', watchRecurringJobs(services, config, watchLog), config.scheduleCheckMs, watchLog) : undefined;
+
   await runner.start();
   relay.start();
+  reconciler.start();
+  keeper.start({ now: false });
+  watch?.start({ now: false });
+  // Redis answering again may be a Redis that lost everything: look at once rather than at the next tick.
+  const redisBack = () => {
+    keeper.poke();
+    reconciler.poke();
+  };
+  connection.on('ready', redisBack);
   return {
     relayNow: () => relay.poke(),
     stop: async () => {
+      connection.off('ready', redisBack);
+      await Promise.all([watch?.stop(), keeper.stop(), reconciler.stop()]);
       await relay.stop();
       await runner.stop();
       await queue.close();
+      // BullMQ leaves a connection it was given open: it would go on reconnecting after a stop.
+      connection.disconnect();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 
 /** The one BullMQ queue of runbook work: starting executions, their steps, verification, sweeps. */
@@ -6,7 +6,11 @@ export const RUNBOOK_QUEUE = 'runbooks';
 
 export type RunbookJob =
   | { name: 'start'; data: { executionId: string } }
-  | { name: 'step'; data: { executionId: string; index: number } }
+  /**
+   * `priorAttempts`: tries already made by an earlier job for this step, when the reconciler
+   * enqueued it again after Redis lost it (the retry budget and attempt numbers go on from there).
+   */
+  | { name: 'step'; data: { executionId: string; index: number; priorAttempts?: number } }
   | { name: 'verify'; data: { executionId: string } }
   | { name: 'sweep-incidents'; data: Record<string, never> }
   | { name: 'retention'; data: Record<string, never> }
@@ -22,8 +26,10 @@ export function bullConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null });
 }
 
-export function createRunbookQueue(redisUrl: string, prefix: string): Queue {
-  return new Queue(RUNBOOK_QUEUE, { connection: bullConnection(redisUrl), prefix });
+/** The queue, and its connection: whoever must know when Redis comes back listens to its 'ready'. */
+export function createRunbookQueue(redisUrl: string, prefix: string): { queue: Queue; connection: Redis } {
+  const connection = bullConnection(redisUrl);
+  return { queue: new Queue(RUNBOOK_QUEUE, { connection, prefix }), connection };
 }
 
 /** Job ids are derived from what they do, so enqueueing twice (a retry, a relay restart) adds nothing. */
@@ -32,3 +38,22 @@ export const jobIds = {
   step: (executionId: string, index: number) => `${executionId}-step-${index}`,
   verify: (executionId: string) => `${executionId}-verify`,
 };
+
+/** Tries a step gets, its first included (params.maxAttempts, default 3). */
+export function stepMaxAttempts(params: unknown): number {
+  return Number((params as Record<string, unknown> | null)?.maxAttempts ?? 3);
+}
+
+/** A step's job options, the same whoever enqueues it (the runner, or the reconciler after Redis lost it). */
+export function stepJobOptions(executionId: string, index: number, attempts: number, backoffMs: number): JobsOptions {
+  return {
+    jobId: jobIds.step(executionId, index),
+    attempts: Math.max(1, attempts),
+    backoff: { type: 'exponential', delay: backoffMs },
+    removeOnComplete: 1000,
+    removeOnFail: 5000,
+  };
+}
+
+/** The start job's options (the relay's, and the reconciler's when Redis lost it). */
+export const START_JOB_OPTIONS = { removeOnComplete: 1000, removeOnFail: 5000 } as const;

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../db.ts';
-import { jobIds } from './queue.ts';
+import { jobIds, START_JOB_OPTIONS } from './queue.ts';
 
 /**
  * The outbox relay: executions are rows written in the same transaction as
@@ -63,7 +63,7 @@ export class OutboxRelay {
       for (const { id, runbook } of pending) {
         const streamName = runbook.triggerStream?.name ?? runbook.triggerDetector?.stream.name;
         if (streamName !== undefined && !this.acceptsStream(streamName)) continue;
-        await this.queue.add('start', { executionId: id }, { jobId: jobIds.start(id), removeOnComplete: 1000, removeOnFail: 5000 });
+        await this.queue.add('start', { executionId: id }, { jobId: jobIds.start(id), ...START_JOB_OPTIONS });
         await this.db.runbookExecution.updateMany({ where: { id, enqueuedAt: null }, data: { enqueuedAt: new Date() } });
       }
       if (pending.length < 100) return;

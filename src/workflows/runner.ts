@@ -14,8 +14,11 @@ import { sendCanaries } from './canary.ts';
 import { sampleSelf } from './self-monitor.ts';
 import { scheduleRecurringJobs } from './schedules.ts';
 import { SlaEvaluator } from './sla-evaluation.ts';
-import { bullConnection, jobIds, RUNBOOK_QUEUE, type RunbookJob } from './queue.ts';
+import { bullConnection, jobIds, RUNBOOK_QUEUE, stepJobOptions, stepMaxAttempts, type RunbookJob } from './queue.ts';
+import { recordRecurringRun } from './schedule-watch.ts';
 import { StepFailure } from './step-context.ts';
+import { recordGivenUpJob, recordStepFailed, STALLED_TOO_OFTEN } from './step-failure.ts';
+import { closeWorker } from './worker-close.ts';
 import { observeQueueDepth, recordJobFailure } from '../telemetry/metrics.ts';
 import { traceRunbookStep } from '../telemetry/spans.ts';
 
@@ -27,6 +30,7 @@ import { traceRunbookStep } from '../telemetry/spans.ts';
  */
 export class RunbookRunner {
   private worker: BullWorker | undefined;
+  private connection: ReturnType<typeof bullConnection> | undefined;
   private unobserveQueue: () => void = () => undefined;
 
   constructor(
@@ -37,18 +41,28 @@ export class RunbookRunner {
   ) {}
 
   async start(): Promise<void> {
+    this.connection = bullConnection(this.config.redisUrl);
     this.worker = new BullWorker(RUNBOOK_QUEUE, (job) => this.process(job as Job), {
-      connection: bullConnection(this.config.redisUrl),
+      connection: this.connection,
       prefix: this.config.queuePrefix,
       concurrency: 8,
-      // A killed worker's job is taken over after this long rather than BullMQ's default 30 s.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
-      maxStalledCount: 3,
+      // A killed worker's job is taken over within lockDuration + stalledInterval (12.5 s by default) rather
+      // than BullMQ's 30 s + 30 s. The check is one cheap script a round, whichever worker runs it.
+      lockDuration: this.config.stepLockMs,
+      stalledInterval: Math.max(250, Math.floor(this.config.stepLockMs / 4)),
+      maxStalledCount: this.config.stepMaxStalls,
     });
+    // Redis going away is expected (the reconciler and the schedule keeper repair what it loses): logged, not printed raw on stderr.
+    this.worker.on('error', (error) => this.log.warn({ error: redactUrlsIn(error.message) }, 'runbook worker error'));
     this.worker.on('failed', (job, error) => {
       recordJobFailure(job?.name ?? 'unknown');
       this.log.debug({ job: job?.id, error: redactUrlsIn(error.message) }, 'runbook job attempt failed');
+      // BullMQ fails a job that stalled too often without running our processor: nothing else would record it.
+      if (job && error.message === STALLED_TOO_OFTEN) {
+        recordGivenUpJob(this.services, job, this.config.stepMaxStalls, this.log).catch((failure: Error) =>
+          this.log.error({ job: job.id, error: failure.message }, 'could not record a runbook job BullMQ gave up on; the reconciler will'),
+        );
+      }
     });
     this.unobserveQueue = observeQueueDepth(this.queue.qualifiedName, () =>
       this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
@@ -58,16 +72,24 @@ export class RunbookRunner {
 
   async stop(): Promise<void> {
     this.unobserveQueue();
-    await this.worker?.close();
+    if (this.worker) await closeWorker(this.worker, this.log);
+    // BullMQ leaves a connection it was given open: it would go on reconnecting after a stop.
+    this.connection?.disconnect();
   }
 
   private async process(job: Job): Promise<unknown> {
     const { name, data } = job as unknown as RunbookJob;
+    // In PostgreSQL, so a Redis that lost everything does not lose the evidence that runs stopped.
+    if (job.repeatJobKey) await recordRecurringRun(this.services.ports.db, job.repeatJobKey, this.log);
     switch (name) {
       case 'start':
         return this.startExecution(data.executionId);
-      case 'step':
-        return this.runStep(data.executionId, data.index, job.attemptsMade + 1, job.opts.attempts ?? 1);
+      case 'step': {
+        const prior = data.priorAttempts ?? 0;
+        // attemptsStarted also counts deliveries a dead worker never finished, attemptsMade only finished ones.
+        const tries = { attempt: prior + job.attemptsMade + 1, maxAttempts: prior + (job.opts.attempts ?? 1), delivery: prior + job.attemptsStarted };
+        return this.runStep(data.executionId, data.index, tries);
+      }
       case 'verify':
         return this.verify(data.executionId);
       case 'retention': {
@@ -101,18 +123,7 @@ export class RunbookRunner {
   }
 
   private async enqueueStep(executionId: string, index: number, params: Prisma.JsonValue): Promise<void> {
-    const attempts = Number((params as Record<string, unknown> | null)?.maxAttempts ?? 3);
-    await this.queue.add(
-      'step',
-      { executionId, index },
-      {
-        jobId: jobIds.step(executionId, index),
-        attempts,
-        backoff: { type: 'exponential', delay: this.config.stepBackoffMs },
-        removeOnComplete: 1000,
-        removeOnFail: 5000,
-      },
-    );
+    await this.queue.add('step', { executionId, index }, stepJobOptions(executionId, index, stepMaxAttempts(params), this.config.stepBackoffMs));
   }
 
   private async startExecution(executionId: string): Promise<void> {
@@ -131,7 +142,11 @@ export class RunbookRunner {
     if (next) await this.enqueueStep(executionId, next.index, next.params);
   }
 
-  private async runStep(executionId: string, index: number, attempt: number, maxAttempts: number): Promise<unknown> {
+  private async runStep(
+    executionId: string,
+    index: number,
+    { attempt, maxAttempts, delivery }: { attempt: number; maxAttempts: number; delivery: number },
+  ): Promise<unknown> {
     const { db } = this.services.ports;
     const execution = await db.runbookExecution.findUnique({
       where: { id: executionId },
@@ -172,6 +187,7 @@ export class RunbookRunner {
             step,
             params: step.params as Record<string, unknown>,
             attempt,
+            delivery: Math.max(attempt, delivery),
             services: this.services,
             config: this.config,
             log: this.log,
@@ -190,24 +206,11 @@ export class RunbookRunner {
       // Stored, shown on timelines and logged: a URL in it must not carry credentials.
       const reason = redactUrlsIn((error as Error).message);
       const final = error instanceof StepFailure || attempt >= maxAttempts;
-      await db.stepExecution.update({
-        where: { executionId_index: { executionId, index } },
-        data: { error: reason, ...(final ? { status: 'FAILED', finishedAt: new Date() } : {}) },
-      });
       if (final) {
-        await db.$transaction([
-          db.runbookExecution.update({ where: { id: executionId }, data: { status: 'FAILED', finishedAt: new Date() } }),
-          db.stepExecution.updateMany({ where: { executionId, status: 'QUEUED' }, data: { status: 'CANCELLED' } }),
-        ]);
-        await this.timeline(
-          execution.incidentId,
-          'STEP_FAILED',
-          `step ${index + 1} (${step.action}) failed after ${attempt} attempt(s): ${reason}; runbook "${execution.runbook.name}" stopped`,
-          actor,
-        );
-        await this.announce(executionId, execution.incidentId);
+        await recordStepFailed(this.services, { executionId, index, attempt, reason });
         throw new UnrecoverableError(reason);
       }
+      await db.stepExecution.update({ where: { executionId_index: { executionId, index } }, data: { error: reason } });
       await this.timeline(
         execution.incidentId,
         'STEP_RETRYING',

@@ -13,11 +13,18 @@ type Tx = Prisma.TransactionClient;
 /** Timeline kind added to a business incident opened while its stream's pipeline is degraded. */
 export const INPUT_SUSPECT = 'INPUT_SUSPECT';
 
+/** Self-monitoring detectors watching a recurring job are named after its scheduler: `schedule:<id>` (schedule-watch.ts). */
+export const SCHEDULE_DETECTOR_PREFIX = 'schedule:';
+
 /**
  * Title of a self-monitoring incident: which stream's pipeline, which metric.
  * Its series key is the monitored stream's id (one incident per stream).
+ * A recurring job that stopped running has a detector of its own instead.
  */
 export async function selfIncidentTitle(tx: Tx, detectorName: string, field: string, monitoredStreamId: string | null): Promise<string> {
+  if (detectorName.startsWith(SCHEDULE_DETECTOR_PREFIX)) {
+    return `Vigil recurring job "${detectorName.slice(SCHEDULE_DETECTOR_PREFIX.length)}" stopped running (self-monitoring detector "${detectorName}")`;
+  }
   const monitored = monitoredStreamId
     ? await tx.stream.findUnique({ where: { id: monitoredStreamId }, select: { name: true } })
     : null;

@@ -10,8 +10,10 @@ export interface StepContext {
   incident: Incident | null;
   step: StepExecution;
   params: Record<string, unknown>;
-  /** 1 for the first try. */
+  /** 1 for the first try; a try whose worker died before it ended is tried again under the same number. */
   attempt: number;
+  /** How many times a worker began this step, this time included: tells apart deliveries of one attempt. */
+  delivery: number;
   services: Services;
   config: Config;
   log: Logger;

@@ -25,7 +25,7 @@ export function signBody(secret: string, body: string): string {
  * other than 408/429 are final: trying again reaches the same answer).
  * The output keeps the status and a short redacted excerpt of the answer.
  */
-export const webhookAction: StepAction = async ({ execution, runbookName, incident, step, params, attempt, services }) => {
+export const webhookAction: StepAction = async ({ execution, runbookName, incident, step, params, attempt, delivery, services }) => {
   const body = JSON.stringify({
     incident: incident && {
       id: incident.id,
@@ -37,7 +37,8 @@ export const webhookAction: StepAction = async ({ execution, runbookName, incide
       openedAt: incident.openedAt,
     },
     execution: { id: execution.id, runbookId: execution.runbookId, runbook: runbookName, requestedBy: execution.requestedBy },
-    step: { index: step.index, action: step.action, attempt },
+    // The Idempotency-Key stays the same for every try; `delivery` tells a receiver which one this is.
+    step: { index: step.index, action: step.action, attempt, delivery },
   });
   const headers: Record<string, string> = {
     'content-type': 'application/json',

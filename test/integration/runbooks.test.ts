@@ -103,7 +103,7 @@ describe('a runbook run by an incident', () => {
     const body = JSON.parse(post!.rawBody) as Record<string, Record<string, unknown>>;
     expect(body.incident).toMatchObject({ id: theIncident!.id, streamId: stream.id });
     expect(body.execution).toMatchObject({ id: executionId, runbookId: runbook.id, runbook: runbook.name });
-    expect(body.step).toEqual({ index: 0, action: 'WEBHOOK', attempt: 1 });
+    expect(body.step).toEqual({ index: 0, action: 'WEBHOOK', attempt: 1, delivery: 1 });
     expect(hook.successes).toEqual(new Map([[`${executionId}:0`, 1]]));
     expect(done.steps[0]!.output).toMatchObject({ status: 200 });
 

@@ -128,10 +128,14 @@ export async function startTestWorker(
      * Also run the runbook side (outbox relay, step runner, incident sweep) in this process.
      * Canaries are off (canaryMs 0) unless asked for: they add offsets that tests counting events would see.
      */
-    workflows?: Partial<Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'slaEvaluationMs' | 'scaleHookUrl' | 'queuePrefix' | 'canaryMs'>>;
+    workflows?: Partial<
+      Pick<Config, 'stepBackoffMs' | 'incidentSweepMs' | 'slaEvaluationMs' | 'scaleHookUrl' | 'queuePrefix' | 'canaryMs' | 'reconcileMs' | 'scheduleCheckMs'>
+    >;
+    /** VIGIL_MAX_KEY_LENGTH and VIGIL_MAX_SERIES_PER_DETECTOR for this worker only. */
+    bounds?: Partial<Pick<Config, 'maxKeyLength' | 'maxSeriesPerDetector'>>;
   } & Partial<WorkerOptions>,
 ): Promise<Worker> {
-  const { streams, group, maxEventBytes, workflows: workflowConfig, ...workerOptions } = options;
+  const { streams, group, maxEventBytes, workflows: workflowConfig, bounds, ...workerOptions } = options;
   const base = h.runtime.services.ports.config;
   const config: Config = {
     ...base,
@@ -142,6 +146,7 @@ export async function startTestWorker(
     workerStreams: streams,
     consumerGroup: group,
     maxEventBytes: maxEventBytes ?? base.maxEventBytes,
+    ...bounds,
   };
   const log = h.runtime.services.ports.log.child({ component: 'test-worker' });
   const workflows = workflowConfig ? await startWorkflows(h.runtime.services, config, log) : undefined;

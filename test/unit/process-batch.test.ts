@@ -356,7 +356,7 @@ describe('processBatch: positions and replay', () => {
     const { threshold } = standardDetectors();
     const state = partitionState({ position: 10n, committedOffset: 10n });
     const effects = processBatch(streamSpec([threshold]), state, [msg(8, { host: 'a', latency_ms: 500 }), msg(9, '{')], LIMIT);
-    expect(effects).toEqual({ anomalies: [], deadLetters: [], drift: [], validEvents: 0, nextOffset: 10n, canaries: [] });
+    expect(effects).toEqual({ anomalies: [], deadLetters: [], drift: [], validEvents: 0, untrackedEvents: 0, nextOffset: 10n, canaries: [] });
     expect(state.detectors.size).toBe(0);
   });
 
@@ -719,6 +719,7 @@ describe('processBatch: synthetic canaries', () => {
       deadLetters: [],
       drift: [],
       validEvents: 0,
+      untrackedEvents: 0,
       nextOffset: 9n,
       canaries: [
         { offset: 7n, sentAt: SENT },
