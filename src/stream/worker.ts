@@ -304,8 +304,8 @@ export class StreamWorker {
   private validCheckpoint(detector: StreamSpec['detectors'][number], checkpoint: RestoredCheckpoint | undefined): DetectorPartitionState | undefined {
     if (!checkpoint) return undefined;
     try {
-      const series: Record<string, unknown> = {};
-      for (const [slot, saved] of Object.entries(checkpoint.series)) series[slot] = detector.model.restore(saved);
+      // fromEntries defines own properties: a series keyed "__proto__" must not write Object.prototype.
+      const series = Object.fromEntries(Object.entries(checkpoint.series).map(([slot, saved]) => [slot, detector.model.restore(saved)]));
       return { nextOffset: checkpoint.nextOffset, series };
     } catch (error) {
       this.log.error({ detectorId: detector.id, error: (error as Error).message }, 'checkpoint does not load; the detector starts afresh');
