@@ -96,12 +96,20 @@ describe('self-monitoring', () => {
       await waitFor(async () => p.output().includes('worker started'), 60_000, () => `a worker did not start${outputs()}`);
     }
 
-    // The internal stream and its detectors are visible in the API like any other.
-    const { stream: self } = await h.admin.request<{ stream: { id: string; topic: string; valueFields: string[] } | null }>(
-      `query($name: String) { stream(name: $name) { id topic valueFields } }`,
-      { name: SELF_STREAM_NAME },
+    // The internal stream and its detectors are visible in the API like any other. The workflows register it
+    // beside the worker's start (not before it), so it may appear a moment after "worker started".
+    let self: { id: string; topic: string; valueFields: string[] } | null = null;
+    await waitFor(
+      async () => {
+        ({ stream: self } = await h.admin.request<{ stream: { id: string; topic: string; valueFields: string[] } | null }>(
+          `query($name: String) { stream(name: $name) { id topic valueFields } }`,
+          { name: SELF_STREAM_NAME },
+        ));
+        return self !== null;
+      },
+      30_000,
+      () => `vigil.self not registered${outputs()}`,
     );
-    expect(self, `vigil.self not registered${outputs()}`).not.toBeNull();
     const { detectors } = await h.admin.request<{ detectors: { edges: { node: { name: string; incidentPolicy: { groupBy: string; quietPeriodSeconds: number } } }[] } }>(
       `query($s: ID) { detectors(streamId: $s) { edges { node { name incidentPolicy { groupBy quietPeriodSeconds } } } } }`,
       { s: self!.id },
