@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths.ts';
-import { brokerPaths, kafkaAnswers } from '../../src/services/kafka-broker.ts';
+import { brokerPaths, fetchJarsIfMissing, kafkaAnswers } from '../../src/services/kafka-broker.ts';
 import { isAlive, run, signal, waitForExit, type Log } from './proc.ts';
 
 export interface KafkaBroker {
@@ -43,10 +43,9 @@ auto.create.topics.enable=false
 `;
 
 export async function startKafka(root: string, ports: { broker: number; controller: number }, log: Log): Promise<KafkaBroker> {
+  // A clean clone beside an already running broker has no jars of its own yet.
+  await fetchJarsIfMissing(PROJECT_ROOT, brokerPaths(PROJECT_ROOT), log);
   const libs = brokerPaths(PROJECT_ROOT).libs;
-  if (!existsSync(libs) || !readdirSync(libs).some((f) => f.endsWith('.jar'))) {
-    throw new Error(`no Kafka jars in ${libs}: run \`node bin/vigil.mjs services\` once (it fetches them with Maven)`);
-  }
   const dir = path.join(root, 'kafka');
   const dataDir = path.join(dir, 'data');
   const logsDir = path.join(dir, 'logs');

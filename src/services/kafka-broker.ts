@@ -167,7 +167,8 @@ async function waitUntilReady(brokers: string[], pid: number, timeoutMs: number,
     `${timeoutMs / 1000} s; it is left running. ${logTail(paths)}`);
 }
 
-async function fetchJarsIfMissing(projectRoot: string, paths: BrokerPaths, log: Log) {
+/** The broker jars under .vigil/kafka/libs, fetched with Maven unless present (also used by the fault suite's own broker). */
+export async function fetchJarsIfMissing(projectRoot: string, paths: BrokerPaths, log: Log) {
   const hasJars = existsSync(paths.libs) && readdirSync(paths.libs).some((f) => f.endsWith('.jar'));
   if (hasJars) return;
   log('Fetching the Kafka 3.9.1 broker jars with Maven. The first run on this machine downloads ' +
