@@ -7,6 +7,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { freePort } from '../../test/support/processes.ts';
 
 export type Log = (message: string) => void;
 
@@ -56,18 +57,8 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
   return true;
 }
 
-/** A port nothing listens on right now (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// The tests' helper: a port nothing listens on right now (the OS picks it).
+export { freePort } from '../../test/support/processes.ts';
 
 /** Whether `port` can be bound on 127.0.0.1 now. */
 export function portIsFree(port: number): Promise<boolean> {

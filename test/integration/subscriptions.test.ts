@@ -7,6 +7,7 @@ import { newId } from '../../src/ids.ts';
 import { CHANNELS } from '../../src/pubsub/pubsub.ts';
 import { uniqueName } from '../support/env.ts';
 import { registerLatencyStream, startHarness, type Harness } from '../support/harness.ts';
+import { anomalyRow } from '../support/resume.ts';
 
 /**
  * Live anomalies through real clients: graphql-ws over WebSocket and
@@ -43,38 +44,10 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** An Anomaly row as the worker publishes it: dates as ISO strings, the offset as a decimal string. */
+/** An Anomaly row as the worker publishes it (the offset as a decimal string), for a row not in PostgreSQL. */
 function anomalyPayload(target: { streamId: string; detectorId: string }, value: number) {
-  const now = new Date().toISOString();
-  return {
-    id: newId('Anomaly'),
-    streamId: target.streamId,
-    detectorId: target.detectorId,
-    detectorVersion: 1,
-    seriesKey: 'web-1',
-    field: 'latency_ms',
-    value,
-    score: value / 500,
-    expected: null,
-    lower: null,
-    upper: 500,
-    severity: 'CRITICAL',
-    shadow: false,
-    eventTime: now,
-    detectedAt: now,
-    explanation: `value ${value} is above the maximum 500`,
-    topic: 'some-topic',
-    partition: 0,
-    offset: '9007199254740993',
-    eventKey: 'web-1',
-    eventTimestamp: now,
-    schemaVersion: 1,
-    traceparent: null,
-    incidentId: null,
-    label: null,
-    labelNote: null,
-    labelledBy: null,
-  };
+  const row = anomalyRow({ ...target, topic: 'some-topic' }, value);
+  return { ...row, offset: '9007199254740993', incidentId: null, label: null, labelNote: null, labelledBy: null };
 }
 
 const SUBSCRIBE = /* GraphQL */ `
