@@ -26,9 +26,9 @@ import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kaf
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
-import { loadConfig, type Config } from '../src/config.ts';
-import { startGateway, type Gateway } from '../src/gateway.ts';
-import { openRuntime, type Runtime } from '../src/runtime.ts';
+import { loadConfig, type Config } from '../src/core/config.ts';
+import { startGateway, type Gateway } from '../src/gateway/server.ts';
+import { openRuntime, type Runtime } from '../src/app/runtime.ts';
 import { startWorker, type Worker } from '../src/stream/worker.ts';
 import { LATENCY_SCHEMA, LatencyEvents, type BenchMessage } from './events.ts';
 

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { PROJECT_ROOT } from '../src/paths.ts';
+import { PROJECT_ROOT } from '../src/core/paths.ts';
 import { block, failures, table } from './report.ts';
 import { runScenario, type Scenario, type ScenarioResult } from './scenario.ts';
 import { kafkaKill } from './scenarios/kafka-kill.ts';

@@ -8,7 +8,7 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { encodeCursor } from '../src/resolvers/pagination.ts';
+import { encodeCursor } from '../src/services/pagination.ts';
 import { sleep } from './services/proc.ts';
 import { ADMIN_KEY, gql } from './vigil.ts';
 

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LATENCY_SCHEMA } from '../bench/events.ts';
-import { PROJECT_ROOT } from '../src/paths.ts';
+import { PROJECT_ROOT } from '../src/core/paths.ts';
 import { run, waitUntil } from './services/proc.ts';
 
 export const ADMIN_KEY = 'chaos-admin-key-0123456789abcdef';

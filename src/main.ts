@@ -1,22 +1,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { createDb } from './db.ts';
-import { startGateway } from './gateway.ts';
-import { migrate } from './migrate.ts';
-import { PROJECT_ROOT } from './paths.ts';
-import { ApiKeyService } from './resolvers/api-keys.ts';
-import { ambientDb, inAmbientTransaction } from './resolvers/ambient-transaction.ts';
-import { AuditLog } from './resolvers/audit.ts';
-import { auditSecretsFor } from './resolvers/audit-key.ts';
-import { verificationReport } from './resolvers/audit-verify.ts';
-import { openRuntime } from './runtime.ts';
+import { ConfigError, loadConfig, type Config } from './core/config.ts';
+import { createDb } from './store/db.ts';
+import { startGateway } from './gateway/server.ts';
+import { migrate } from './store/migrate.ts';
+import { PROJECT_ROOT } from './core/paths.ts';
+import { ApiKeyService } from './services/api-keys.ts';
+import { ambientDb, inAmbientTransaction } from './services/ambient-transaction.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { auditSecretsFor } from './audit/key.ts';
+import { verificationReport } from './audit/verify.ts';
+import { openRuntime } from './app/runtime.ts';
 import { printVigilSchema } from './schema/index.ts';
-import { ensureKafkaBroker, kafkaAnswers, stopKafkaBroker } from './services/kafka-broker.ts';
-import { checkPostgres, checkRedis } from './services/local-services.ts';
-import { Readiness } from './readiness.ts';
-import type { WorkerSide } from './worker-side.ts';
+import { ensureKafkaBroker, kafkaAnswers, stopKafkaBroker } from '../dev/kafka-broker.ts';
+import { checkPostgres, checkRedis } from '../dev/local-services.ts';
+import { Readiness } from './core/readiness.ts';
+import type { WorkerSide } from './app/worker-side.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { serveMetrics } from './telemetry/otel.ts';
 import type { Role } from './generated/prisma/enums.ts';
@@ -75,7 +75,7 @@ async function serveUntilSignal(config: Config, roles: { gateway: boolean; worke
     }
     if (startup) {
       // Loaded only now: its modules (BullMQ, the detectors) would hold up the gateway's first answer.
-      const { startWorkerSide } = await import('./worker-side.ts');
+      const { startWorkerSide } = await import('./app/worker-side.ts');
       workerSide = startWorkerSide(runtime.services, config, log, startup);
       stoppables.push(workerSide);
     }
@@ -170,7 +170,7 @@ async function verifyAudit(): Promise<number> {
 
 export async function main(argv: string[]): Promise<number> {
   // bench has options of its own, so it parses its arguments itself.
-  if (argv[0] === 'bench') return (await import('./bench/nab/cli.ts')).benchCommand(argv.slice(1));
+  if (argv[0] === 'bench') return (await import('../bench/nab/cli.ts')).benchCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 import { startKafka, type KafkaBroker } from './kafka.ts';
 import { startPostgres, type PostgresCluster } from './postgres.ts';
 import { isAlive, portNear, signal, waitForExit, type Log } from './proc.ts';

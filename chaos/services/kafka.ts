@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.ts';
-import { brokerPaths, fetchJarsIfMissing, kafkaAnswers } from '../../src/services/kafka-broker.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
+import { brokerPaths, fetchJarsIfMissing, kafkaAnswers } from '../../dev/kafka-broker.ts';
 import { isAlive, run, signal, waitForExit, type Log } from './proc.ts';
 
 export interface KafkaBroker {

@@ -1,5 +1,5 @@
-import { BadUserInputError } from '../resolvers/errors.ts';
-import { checkNumber, type ParamSpecs } from '../resolvers/param-checks.ts';
+import { BadUserInputError } from '../core/errors.ts';
+import { checkNumber, type ParamSpecs } from '../core/param-checks.ts';
 
 /**
  * The settings of the LIKELIHOOD kind (see likelihood.ts), in stored order.

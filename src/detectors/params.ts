@@ -1,5 +1,5 @@
 import type { DetectorKind } from '../generated/prisma/enums.ts';
-import { BadUserInputError } from '../resolvers/errors.ts';
+import { BadUserInputError } from '../core/errors.ts';
 import {
   assertJsonObject,
   checkInteger,
@@ -8,7 +8,7 @@ import {
   describeValue,
   type ParamSpec,
   type ParamSpecs,
-} from '../resolvers/param-checks.ts';
+} from '../core/param-checks.ts';
 import { DRIFT_MIN_EVENTS_DEFAULT, DRIFT_THRESHOLD_DEFAULT } from './drift.ts';
 import { LIKELIHOOD_PARAM_SPECS } from './likelihood-params.ts';
 

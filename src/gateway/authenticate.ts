@@ -1,7 +1,7 @@
-import type { EdgeLimits } from '../config.ts';
-import type { ApiKeyService } from '../resolvers/api-keys.ts';
-import { RateLimitedError, UnauthenticatedError } from '../resolvers/errors.ts';
-import type { Principal } from '../resolvers/principal.ts';
+import type { EdgeLimits } from '../core/config.ts';
+import type { ApiKeyService } from '../services/api-keys.ts';
+import { RateLimitedError, UnauthenticatedError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
 export interface Authentication {

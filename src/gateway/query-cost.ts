@@ -15,7 +15,7 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from 'graphql';
-import { MAX_PAGE_SIZE } from '../resolvers/pagination.ts';
+import { MAX_PAGE_SIZE } from '../services/pagination.ts';
 
 /**
  * What a query may cost, in expected result values. A field costs one per

@@ -1,7 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
-import type { EdgeLimits } from '../config.ts';
-import { RateLimitedError } from '../resolvers/errors.ts';
+import type { EdgeLimits } from '../core/config.ts';
+import { RateLimitedError } from '../core/errors.ts';
 import type { Context } from '../schema/context.ts';
 import { toClientError } from '../schema/errors.ts';
 import { documentCost } from './query-cost.ts';

@@ -1,4 +1,4 @@
-import { redactUrlsIn } from '../resolvers/redact-url.ts';
+import { redactUrlsIn } from '../core/redact-url.ts';
 
 /**
  * What is kept of a receiver's answer: enough for an operator to see why a

@@ -2,8 +2,8 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef, RoleEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { ApiKeyRef, AuditEntryRef, ViewerRef } from './refs.ts';
-import { ADMIN_KEY_ID } from '../resolvers/api-keys.ts';
-import { idKeyset, paginate } from '../resolvers/pagination.ts';
+import { ADMIN_KEY_ID } from '../services/api-keys.ts';
+import { idKeyset, paginate } from '../services/pagination.ts';
 
 ApiKeyRef.implement({
   interfaces: [NodeRef],

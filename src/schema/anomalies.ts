@@ -1,6 +1,6 @@
 import type { Anomaly } from '../generated/prisma/client.ts';
-import { anomalyMatches } from '../resolvers/anomalies.ts';
-import { NotFoundError } from '../resolvers/errors.ts';
+import { anomalyMatches } from '../services/anomalies.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { traceIdOf } from '../telemetry/trace-context.ts';
 import { builder } from './builder.ts';

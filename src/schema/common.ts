@@ -1,6 +1,6 @@
 import type { ObjectRef } from '@pothos/core';
-import { nodeTypeOf } from '../ids.ts';
-import type { Connection } from '../resolvers/pagination.ts';
+import { nodeTypeOf } from '../core/ids.ts';
+import type { Connection } from '../services/pagination.ts';
 import { builder, type VigilTypes } from './builder.ts';
 
 export const NodeRef = builder.interfaceRef<{ id: string }>('Node').implement({

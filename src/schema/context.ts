@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Principal } from '../resolvers/principal.ts';
-import type { Services } from '../resolvers/services.ts';
+import type { Principal } from '../core/principal.ts';
+import type { Services } from '../services/container.ts';
 
 /** What every resolver receives: the domain services and who is calling. */
 export interface Context {

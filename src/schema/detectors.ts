@@ -1,8 +1,8 @@
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
-import { incidentPolicyOf } from '../resolvers/detectors.ts';
-import type { IncidentPolicy } from '../resolvers/incident-policy.ts';
+import { incidentPolicyOf } from '../services/detectors.ts';
+import type { IncidentPolicy } from '../incidents/policy.ts';
 import { DetectorRef, DetectorVersionRef, StreamRef } from './refs.ts';
 
 export const DetectorKindEnum = builder.enumType('DetectorKind', {

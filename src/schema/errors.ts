@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
-import { RateLimitedError, VigilError } from '../resolvers/errors.ts';
+import { RateLimitedError, VigilError } from '../core/errors.ts';
 
 /**
  * The one rule for errors leaving the gateway: every error has

@@ -1,11 +1,11 @@
 import type { Role } from '../generated/prisma/enums.ts';
-import { requireRole } from '../resolvers/api-keys.ts';
-import { AfterCommitError, inAmbientTransaction } from '../resolvers/ambient-transaction.ts';
-import type { AuditOutcome, AuditRecord } from '../resolvers/audit.ts';
-import { BadUserInputError, UnauthenticatedError, VigilError } from '../resolvers/errors.ts';
-import { actorName, type Principal } from '../resolvers/principal.ts';
-import { redactUrlsIn } from '../resolvers/redact-url.ts';
-import { findUnsafeInput, sanitisedDetail } from '../resolvers/safe-input.ts';
+import { requireRole } from '../services/api-keys.ts';
+import { AfterCommitError, inAmbientTransaction } from '../services/ambient-transaction.ts';
+import type { AuditOutcome, AuditRecord } from '../audit/audit-log.ts';
+import { BadUserInputError, UnauthenticatedError, VigilError } from '../core/errors.ts';
+import { actorName, type Principal } from '../core/principal.ts';
+import { redactUrlsIn } from '../core/redact-url.ts';
+import { findUnsafeInput, sanitisedDetail } from '../core/safe-input.ts';
 import type { Context } from './context.ts';
 
 /** Every root field starts here: the caller must hold at least `role`. */

@@ -1,4 +1,4 @@
-import { HealthService } from '../resolvers/health.ts';
+import { HealthService } from '../services/health.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { builder } from './builder.ts';
 import { authorize } from './guard.ts';

@@ -1,5 +1,5 @@
 import type { Incident } from '../generated/prisma/client.ts';
-import { incidentMatches } from '../resolvers/incidents.ts';
+import { incidentMatches } from '../services/incidents.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';

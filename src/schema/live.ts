@@ -1,6 +1,6 @@
 import type { Role } from '../generated/prisma/enums.ts';
-import { UnauthenticatedError } from '../resolvers/errors.ts';
-import type { Principal } from '../resolvers/principal.ts';
+import { UnauthenticatedError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import { subscriptionClosed, subscriptionOpened } from '../telemetry/metrics.ts';
 import type { Context } from './context.ts';
 import { authorize } from './guard.ts';

@@ -1,4 +1,4 @@
-import { nodeTypeOf } from '../ids.ts';
+import { nodeTypeOf } from '../core/ids.ts';
 import { builder } from './builder.ts';
 import { NodeRef } from './common.ts';
 import { authorize } from './guard.ts';

@@ -1,5 +1,5 @@
 import { GraphQLError, Kind, type ValidationRule } from 'graphql';
-import { MAX_PAGE_SIZE } from '../resolvers/pagination.ts';
+import { MAX_PAGE_SIZE } from '../services/pagination.ts';
 
 /**
  * Refuses a literal `first` above the page limit while the query is

@@ -13,9 +13,9 @@ import type {
   StepExecution,
   Stream,
 } from '../generated/prisma/client.ts';
-import type { ComponentHealth, StreamHealth } from '../resolvers/health.ts';
-import type { Principal } from '../resolvers/principal.ts';
-import type { RunbookStep } from '../resolvers/runbooks.ts';
+import type { ComponentHealth, StreamHealth } from '../services/health.ts';
+import type { Principal } from '../core/principal.ts';
+import type { RunbookStep } from '../services/runbooks.ts';
 import { builder } from './builder.ts';
 
 /**

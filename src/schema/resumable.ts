@@ -8,8 +8,8 @@ import {
   type ChangeTable,
   type CommitPosition,
   type RowOf,
-} from '../resolvers/commit-positions.ts';
-import type { Services } from '../resolvers/services.ts';
+} from '../services/commit-positions.ts';
+import type { Services } from '../services/container.ts';
 import type { Context } from './context.ts';
 import { guardedEvents } from './live.ts';
 

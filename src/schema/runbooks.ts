@@ -1,7 +1,7 @@
 import type { Runbook } from '../generated/prisma/client.ts';
-import { roleAtLeast } from '../resolvers/principal.ts';
-import { redactUrlsIn } from '../resolvers/redact-url.ts';
-import { publicStepParams, runbookSteps } from '../resolvers/runbooks.ts';
+import { roleAtLeast } from '../core/principal.ts';
+import { redactUrlsIn } from '../core/redact-url.ts';
+import { publicStepParams, runbookSteps } from '../services/runbooks.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';

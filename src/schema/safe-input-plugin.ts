@@ -12,7 +12,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Services } from '../resolvers/services.ts';
+import type { Services } from '../services/container.ts';
 import {
   childPath,
   DEFAULT_SAFE_INPUT_LIMITS,
@@ -22,7 +22,7 @@ import {
   textProblem,
   type SafeInputLimits,
   type UnsafeInput,
-} from '../resolvers/safe-input.ts';
+} from '../core/safe-input.ts';
 import type { Context } from './context.ts';
 import { auditActor, isCredentialKey } from './guard.ts';
 

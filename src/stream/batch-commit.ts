@@ -1,5 +1,5 @@
-import type { Db } from '../db.ts';
-import type { GroupingContext } from '../resolvers/incident-writer.ts';
+import type { Db } from '../store/db.ts';
+import type { GroupingContext } from '../incidents/writer.ts';
 import type { StreamSpec } from './catalog.ts';
 import { deadLetterPayload, pgText } from './decode.ts';
 import { commitBatch, type CheckpointRow, type CommitResult } from './effects-store.ts';

@@ -1,9 +1,9 @@
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 import { createDetector, type DetectorModel } from '../detectors/detector.ts';
 import type { DetectorKind, DetectorMode, Severity, StreamStatus } from '../generated/prisma/enums.ts';
 import type { ContractCache, Validate } from './contracts.ts';
-import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../resolvers/incident-policy.ts';
-import type { GroupingContext } from '../resolvers/incident-writer.ts';
+import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../incidents/policy.ts';
+import type { GroupingContext } from '../incidents/writer.ts';
 
 /** A detector's current version, as the worker runs it. */
 export interface DetectorSpec {

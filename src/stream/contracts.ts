@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 import { compileValidator, type JsonSchema } from './json-schema.ts';
 
 export type Validate = ReturnType<typeof compileValidator>;

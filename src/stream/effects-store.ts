@@ -1,11 +1,11 @@
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 import type { Anomaly, DeadLetter } from '../generated/prisma/client.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../core/ids.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-format.ts';
 import type { DetectorPartitionState, LastEvent } from './partition-state.ts';
 import type { BatchEffects } from './process-batch.ts';
-import { groupAnomalies, type GroupingContext } from '../resolvers/incident-writer.ts';
-import { recordDrift } from '../resolvers/drift-notices.ts';
+import { groupAnomalies, type GroupingContext } from '../incidents/writer.ts';
+import { recordDrift } from '../incidents/drift-notices.ts';
 
 export interface CheckpointRow {
   detectorId: string;

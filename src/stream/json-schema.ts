@@ -1,8 +1,8 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { BadUserInputError } from '../resolvers/errors.ts';
-import { describeValue, isPlainObject } from '../resolvers/param-checks.ts';
+import { BadUserInputError } from '../core/errors.ts';
+import { describeValue, isPlainObject } from '../core/param-checks.ts';
 import { compilePatterns } from './linear-regexp.ts';
 import { describeProblem, scanStreamSchema } from './schema-limits.ts';
 

@@ -1,4 +1,4 @@
-import { isPlainObject } from '../resolvers/param-checks.ts';
+import { isPlainObject } from '../core/param-checks.ts';
 import { propertyAt, type JsonSchema } from './json-schema.ts';
 import { schemaLimitProblem } from './schema-limits.ts';
 

@@ -1,4 +1,4 @@
-import { isPlainObject } from '../resolvers/param-checks.ts';
+import { isPlainObject } from '../core/param-checks.ts';
 
 /**
  * Caps on a stream's data contract, checked before ajv sees the schema

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PubSub } from '../pubsub/pubsub.ts';
-import type { Services } from '../resolvers/services.ts';
+import type { Services } from '../services/container.ts';
 import { StreamStats } from './stream-stats.ts';
 
 /** Longest a worker's Redis command may take (a Redis that accepts connections but does not answer). */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { StartupReport } from '../readiness.ts';
+import type { Config } from '../core/config.ts';
+import type { StartupReport } from '../core/readiness.ts';
 import { KafkajsConsumer } from './kafkajs-consumer.ts';
 import type { EventConsumer } from './transport.ts';
 

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
-import { WORKER_HEARTBEAT_PREFIX, WORKER_HEARTBEAT_TTL_SECONDS } from '../resolvers/health.ts';
-import type { Services } from '../resolvers/services.ts';
-import { deadLetterTopic } from '../resolvers/streams.ts';
+import { WORKER_HEARTBEAT_PREFIX, WORKER_HEARTBEAT_TTL_SECONDS } from '../services/health.ts';
+import type { Services } from '../services/container.ts';
+import { deadLetterTopic } from '../services/streams.ts';
 import { recordCanaryArrival } from './canary.ts';
 import { Catalog, type StreamSpec } from './catalog.ts';
 import { checkpointRows, commitBatchIsolatingPoison } from './batch-commit.ts';
@@ -15,7 +15,7 @@ import { lastEventKey, type DetectorPartitionState, type PartitionState } from '
 import { processBatch, tickPartition } from './process-batch.ts';
 import { configuredConsumer, reportingConsumer } from './worker-startup.ts';
 import { withWorkerRedis } from './worker-redis.ts';
-import type { StartupReport } from '../readiness.ts';
+import type { StartupReport } from '../core/readiness.ts';
 import { serializeAnomaly } from './serialize.ts';
 import { CANARY_HEADER, SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
 import { readIngestionLag } from '../telemetry/lag.ts';

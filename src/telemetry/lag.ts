@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 import type { TopicAdmin, TopicPartition } from '../stream/transport.ts';
 import type { LagReading } from './metrics.ts';
 

@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 import { recordStepFailure } from './metrics.ts';
 import { childTraceparent, formatTraceparent, parseTraceparent } from './trace-context.ts';
 

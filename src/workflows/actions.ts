@@ -1,7 +1,7 @@
 import type { RunbookAction } from '../generated/prisma/enums.ts';
 import { postOutbound } from '../outbound/post.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
-import { redactUrl } from '../resolvers/redact-url.ts';
+import { redactUrl } from '../core/redact-url.ts';
 import { StepFailure, type StepAction, type StepContext } from './step-context.ts';
 import { webhookAction } from './webhook.ts';
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Services } from '../resolvers/services.ts';
+import type { Services } from '../services/container.ts';
 import { CANARY_VALUE, recordCanarySent } from '../stream/canary.ts';
 import { CANARY_HEADER, type OutgoingMessage } from '../stream/transport.ts';
 

@@ -1,4 +1,4 @@
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 
 /**
  * Resolves incidents whose group has been quiet for its detector's quiet

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { Services } from '../resolvers/services.ts';
+import type { Config } from '../core/config.ts';
+import type { Services } from '../services/container.ts';
 import { streamNameFilter } from '../stream/catalog.ts';
 import { PeriodicTask } from './periodic.ts';
 import { createRunbookQueue } from './queue.ts';

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import type { Services } from '../resolvers/services.ts';
+import type { Services } from '../services/container.ts';
 import { jobIds, START_JOB_OPTIONS, stepJobOptions, stepMaxAttempts } from './queue.ts';
 import { recordGivenUpJob } from './step-failure.ts';
 

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Db } from '../db.ts';
+import type { Db } from '../store/db.ts';
 import { jobIds, START_JOB_OPTIONS } from './queue.ts';
 
 /**

@@ -1,11 +1,11 @@
 import { UnrecoverableError, Worker as BullWorker, type Job, type Queue } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
-import { redactUrlsIn } from '../resolvers/redact-url.ts';
-import type { Services } from '../resolvers/services.ts';
-import { SEVERITIES } from '../resolvers/severity.ts';
+import { redactUrlsIn } from '../core/redact-url.ts';
+import type { Services } from '../services/container.ts';
+import { SEVERITIES } from '../core/severity.ts';
 import { streamNameFilter } from '../stream/catalog.ts';
 import { ACTIONS } from './actions.ts';
 import { sweepQuietIncidents } from './incident-sweep.ts';

@@ -1,16 +1,16 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
-import type { Db } from '../db.ts';
+import type { Config } from '../core/config.ts';
+import type { Db } from '../store/db.ts';
 import type { Anomaly, Detector, Stream } from '../generated/prisma/client.ts';
 import type { Severity } from '../generated/prisma/enums.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../core/ids.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
-import { incidentPolicyOf } from '../resolvers/detectors.ts';
-import { groupAnomalies } from '../resolvers/incident-writer.ts';
-import type { Services } from '../resolvers/services.ts';
+import { incidentPolicyOf } from '../services/detectors.ts';
+import { groupAnomalies } from '../incidents/writer.ts';
+import type { Services } from '../services/container.ts';
 import { serializeAnomaly } from '../stream/serialize.ts';
 import { recurringJobsOf, type RecurringJob } from './schedules.ts';
-import { SCHEDULE_DETECTOR_PREFIX, SELF_STREAM_NAME } from './self-monitor-stream.ts';
+import { SCHEDULE_DETECTOR_PREFIX, SELF_STREAM_NAME } from '../incidents/self-monitoring-notices.ts';
 
 /** A recurring job that has not run for this many of its intervals raises a self-monitoring incident. */
 export const OVERDUE_INTERVALS = 3;

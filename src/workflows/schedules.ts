@@ -1,5 +1,5 @@
 import type { JobSchedulerTemplateOptions, Queue } from 'bullmq';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { RunbookJob } from './queue.ts';
 import { consumesSelfStream } from './self-monitor.ts';
 

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Detector, Stream } from '../generated/prisma/client.ts';
 import type { Severity } from '../generated/prisma/enums.ts';
-import { ConflictError } from '../resolvers/errors.ts';
-import { HealthService, type StreamHealth } from '../resolvers/health.ts';
-import type { Services } from '../resolvers/services.ts';
+import { ConflictError } from '../core/errors.ts';
+import { HealthService, type StreamHealth } from '../services/health.ts';
+import type { Services } from '../services/container.ts';
 import { streamNameFilter } from '../stream/catalog.ts';
 import { SCHEMA_VERSION_HEADER, type OutgoingMessage } from '../stream/transport.ts';
-import { SELF_STREAM_NAME, SELF_STREAM_TOPIC } from './self-monitor-stream.ts';
+import { SELF_STREAM_NAME, SELF_STREAM_TOPIC } from '../incidents/self-monitoring-notices.ts';
 
 export { SELF_STREAM_NAME, SELF_STREAM_TOPIC };
 

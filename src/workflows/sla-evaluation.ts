@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Anomaly, Detector, Sla, Stream } from '../generated/prisma/client.ts';
-import { newId } from '../ids.ts';
+import { newId } from '../core/ids.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
-import { incidentPolicyOf } from '../resolvers/detectors.ts';
-import { groupAnomalies, type GroupingResult } from '../resolvers/incident-writer.ts';
-import type { Services } from '../resolvers/services.ts';
+import { incidentPolicyOf } from '../services/detectors.ts';
+import { groupAnomalies, type GroupingResult } from '../incidents/writer.ts';
+import type { Services } from '../services/container.ts';
 import { serializeAnomaly } from '../stream/serialize.ts';
 import { boundsOf, breachScore, judge, metricOf, type SlaJudgement, type SlaMeasurements } from './sla-judge.ts';
 

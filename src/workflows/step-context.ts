@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../core/config.ts';
 import type { Incident, RunbookExecution, StepExecution } from '../generated/prisma/client.ts';
-import type { Services } from '../resolvers/services.ts';
+import type { Services } from '../services/container.ts';
 
 /** What a runbook step's action gets to work with. */
 export interface StepContext {

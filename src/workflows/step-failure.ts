@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { CHANNELS } from '../pubsub/pubsub.ts';
-import { redactUrlsIn } from '../resolvers/redact-url.ts';
-import type { Services } from '../resolvers/services.ts';
+import { redactUrlsIn } from '../core/redact-url.ts';
+import type { Services } from '../services/container.ts';
 import type { RunbookJob } from './queue.ts';
 
 /** BullMQ's reason when it fails a job whose workers died more than maxStalledCount times. */

@@ -1,5 +1,5 @@
 import type { RunbookAction } from '../generated/prisma/enums.ts';
-import { BadUserInputError } from '../resolvers/errors.ts';
+import { BadUserInputError } from '../core/errors.ts';
 import {
   assertJsonObject,
   checkParams,
@@ -8,7 +8,7 @@ import {
   describeValue,
   type ParamSpec,
   type ParamSpecs,
-} from '../resolvers/param-checks.ts';
+} from '../core/param-checks.ts';
 
 /**
  * Runbook step settings: what each action accepts, checked and completed

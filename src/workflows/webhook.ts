@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { outboundRefusal, postOutbound, type OutboundAnswer } from '../outbound/post.ts';
-import { redactUrl } from '../resolvers/redact-url.ts';
+import { redactUrl } from '../core/redact-url.ts';
 import type { StepAction } from './step-context.ts';
 import { StepFailure } from './step-context.ts';
 

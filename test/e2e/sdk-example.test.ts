@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { GraphQLClient } from 'graphql-request';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, uniqueName } from '../support/env.ts';
 
 /**

@@ -96,23 +96,26 @@ describe('self-monitoring', () => {
       await waitFor(async () => p.output().includes('worker started'), 60_000, () => `a worker did not start${outputs()}`);
     }
 
-    // The internal stream and its detectors are visible in the API like any other. The workflows register it
-    // beside the worker's start (not before it), so it may appear a moment after "worker started".
+    // The internal stream and its detectors are visible in the API like any other. The workflows register them
+    // beside the worker's start (not before it), one detector after another, so wait for all three.
+    type SelfDetectors = { edges: { node: { name: string; incidentPolicy: { groupBy: string; quietPeriodSeconds: number } } }[] };
     let self: { id: string; topic: string; valueFields: string[] } | null = null;
+    let detectors: SelfDetectors = { edges: [] };
     await waitFor(
       async () => {
         ({ stream: self } = await h.admin.request<{ stream: { id: string; topic: string; valueFields: string[] } | null }>(
           `query($name: String) { stream(name: $name) { id topic valueFields } }`,
           { name: SELF_STREAM_NAME },
         ));
-        return self !== null;
+        if (self === null) return false;
+        ({ detectors } = await h.admin.request<{ detectors: SelfDetectors }>(
+          `query($s: ID) { detectors(streamId: $s) { edges { node { name incidentPolicy { groupBy quietPeriodSeconds } } } } }`,
+          { s: self.id },
+        ));
+        return detectors.edges.length >= 3;
       },
       30_000,
-      () => `vigil.self not registered${outputs()}`,
-    );
-    const { detectors } = await h.admin.request<{ detectors: { edges: { node: { name: string; incidentPolicy: { groupBy: string; quietPeriodSeconds: number } } }[] } }>(
-      `query($s: ID) { detectors(streamId: $s) { edges { node { name incidentPolicy { groupBy quietPeriodSeconds } } } } }`,
-      { s: self!.id },
+      () => `vigil.self and its three detectors not registered${outputs()}`,
     );
     expect(detectors.edges.map((e) => e.node.name).sort()).toEqual(['canary', 'errors', 'lag']);
     expect(detectors.edges.every((e) => e.node.incidentPolicy.groupBy === 'SERIES' && e.node.incidentPolicy.quietPeriodSeconds === 3)).toBe(true);

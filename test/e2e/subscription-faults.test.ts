@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RESUMABLE_ANOMALIES, subscribeResumable, type AnomalyPush, type ResumableSubscription } from '../../sdk/index.ts';
-import { startGateway, type Gateway } from '../../src/gateway.ts';
+import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 import { uniqueName } from '../support/env.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { anomalyRow, anomalyTarget, Collector, commitAnomaly, producer, subscriptionClient } from '../support/resume.ts';

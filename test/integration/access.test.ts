@@ -16,10 +16,10 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/generated/prisma/enums.ts';
-import { newId } from '../../src/ids.ts';
-import { hashSecret } from '../../src/resolvers/api-keys.ts';
-import { encodeCursor } from '../../src/resolvers/pagination.ts';
-import { actorName } from '../../src/resolvers/principal.ts';
+import { newId } from '../../src/core/ids.ts';
+import { hashSecret } from '../../src/services/api-keys.ts';
+import { encodeCursor } from '../../src/services/pagination.ts';
+import { actorName } from '../../src/core/principal.ts';
 import { buildSchema } from '../../src/schema/index.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, startHarness, type Harness } from '../support/harness.ts';

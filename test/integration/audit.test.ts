@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/migrate.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
-import { entryHash, GENESIS_HASH } from '../../src/resolvers/audit-chain.ts';
-import { findUnsafeInput } from '../../src/resolvers/safe-input.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
+import { entryHash, GENESIS_HASH } from '../../src/audit/chain.ts';
+import { findUnsafeInput } from '../../src/core/safe-input.ts';
 import { scratchAudit, type ScratchAudit } from '../support/audit.ts';
 import { createScratchDatabase } from '../support/scratch-db.ts';
 

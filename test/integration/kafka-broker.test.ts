@@ -3,7 +3,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type Producer } from 'kafkajs';
-import { ensureKafkaBroker } from '../../src/services/kafka-broker.ts';
+import { ensureKafkaBroker } from '../../dev/kafka-broker.ts';
 
 const brokers = ['127.0.0.1:9092'];
 

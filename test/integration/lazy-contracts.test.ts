@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDb, type Db } from '../../src/db.ts';
-import { newId } from '../../src/ids.ts';
+import { createDb, type Db } from '../../src/store/db.ts';
+import { newId } from '../../src/core/ids.ts';
 import { Catalog } from '../../src/stream/catalog.ts';
 import { ContractCache } from '../../src/stream/contracts.ts';
 import { KafkajsTransport } from '../../src/stream/kafkajs-transport.ts';

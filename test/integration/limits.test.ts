@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUERY_LIMITS } from '../../src/gateway.ts';
-import { MAX_PAGE_SIZE } from '../../src/resolvers/pagination.ts';
+import { QUERY_LIMITS } from '../../src/gateway/server.ts';
+import { MAX_PAGE_SIZE } from '../../src/services/pagination.ts';
 import { uniqueName } from '../support/env.ts';
 import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, startHarness, type Harness } from '../support/harness.ts';
 

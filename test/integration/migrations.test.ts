@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createDb } from '../../src/db.ts';
-import { migrate } from '../../src/migrate.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { createDb } from '../../src/store/db.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 import { createScratchDatabase } from '../support/scratch-db.ts';
 
 const MIGRATIONS = join(PROJECT_ROOT, 'prisma', 'migrations');

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_HEARTBEAT_PREFIX } from '../../src/resolvers/health.ts';
+import { WORKER_HEARTBEAT_PREFIX } from '../../src/services/health.ts';
 import type { Worker } from '../../src/stream/worker.ts';
 import { uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';

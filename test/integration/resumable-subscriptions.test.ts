@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/core/ids.ts';
 import { CHANNELS } from '../../src/pubsub/pubsub.ts';
 import { uniqueName } from '../support/env.ts';
 import { startHarness, type Harness } from '../support/harness.ts';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config.ts';
+import type { Config } from '../../src/core/config.ts';
 import { startWorkflows, type Workflows } from '../../src/workflows/index.ts';
 import { bullConnection, RUNBOOK_QUEUE } from '../../src/workflows/queue.ts';
 import { recurringJobsOf } from '../../src/workflows/schedules.ts';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { generate } from '@graphql-codegen/cli';
 import { describe, expect, it } from 'vitest';
 import codegenConfig from '../../codegen.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 
 const GENERATED = 'sdk/generated/index.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HealthService } from '../../src/resolvers/health.ts';
+import { HealthService } from '../../src/services/health.ts';
 import { KafkajsTransport } from '../../src/stream/kafkajs-transport.ts';
 import type { Worker } from '../../src/stream/worker.ts';
 import { SlaEvaluator } from '../../src/workflows/sla-evaluation.ts';

@@ -3,7 +3,7 @@ import { createClient as createSseClient, type Client as SseClient } from 'graph
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/core/ids.ts';
 import { CHANNELS } from '../../src/pubsub/pubsub.ts';
 import { uniqueName } from '../support/env.ts';
 import { registerLatencyStream, startHarness, type Harness } from '../support/harness.ts';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/generated/prisma/client.ts';
-import { entryHash, entryMac, headMac } from '../../src/resolvers/audit-chain.ts';
-import { readHead, type StoredHead } from '../../src/resolvers/audit-head.ts';
+import { entryHash, entryMac, headMac } from '../../src/audit/chain.ts';
+import { readHead, type StoredHead } from '../../src/audit/head.ts';
 import { scratchAudit, type ScratchAudit } from '../support/audit.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../../src/ids.ts';
-import { deadLetterTopic } from '../../src/resolvers/streams.ts';
+import { newId } from '../../src/core/ids.ts';
+import { deadLetterTopic } from '../../src/services/streams.ts';
 import type { Worker } from '../../src/stream/worker.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { graphqlErrors, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';

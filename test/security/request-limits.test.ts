@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/core/config.ts';
 import { MAX_QUERY_COST } from '../../src/gateway/query-cost.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { bearer, expectStillResponsive, post, type ErrorBody } from './probe.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExecution } from '../../src/resolvers/incident-writer.ts';
+import { createExecution } from '../../src/incidents/writer.ts';
 import { uniqueName } from '../support/env.ts';
 import { graphqlErrors, startHarness, type Harness } from '../support/harness.ts';
 import { APPROVE_EXECUTION, registerRunbook, streamWithThreshold, TRIGGER_RUNBOOK, type TestStream } from '../support/runbooks.ts';

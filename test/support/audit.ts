@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDb, type Db } from '../../src/db.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
-import { AuditLog } from '../../src/resolvers/audit.ts';
-import { auditSecretsFor } from '../../src/resolvers/audit-key.ts';
+import { createDb, type Db } from '../../src/store/db.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
+import { AuditLog } from '../../src/audit/audit-log.ts';
+import { auditSecretsFor } from '../../src/audit/key.ts';
 import { createScratchDatabase } from './scratch-db.ts';
 
 export const TEST_AUDIT_KEY = 'test-audit-key-0123456789abcdef-0123456789';

@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { BadUserInputError } from '../../src/core/errors.ts';
 
 /** The BadUserInputError `fn` throws; fails the test if it throws nothing or something else. */
 export function badInput(fn: () => unknown): BadUserInputError {

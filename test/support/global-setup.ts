@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { migrate } from '../../src/migrate.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
-import { ensureKafkaBroker } from '../../src/services/kafka-broker.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
+import { ensureKafkaBroker } from '../../dev/kafka-broker.ts';
 import { TEST_DATABASE_URL, TEST_KAFKA_BROKERS } from './env.ts';
 
 /**

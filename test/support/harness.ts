@@ -1,9 +1,9 @@
 import { GraphQLClient } from 'graphql-request';
-import { loadConfig, type Config } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/core/config.ts';
 import { startWorkflows } from '../../src/workflows/index.ts';
-import { startGateway, type Gateway } from '../../src/gateway.ts';
+import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 import type { Role } from '../../src/generated/prisma/enums.ts';
-import { openRuntime, type Runtime } from '../../src/runtime.ts';
+import { openRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
 import { startWorker, type Worker, type WorkerOptions } from '../../src/stream/worker.ts';
 import { LATENCY_SCHEMA } from '../../bench/events.ts';

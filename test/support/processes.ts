@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, TEST_WEBHOOK_ALLOW } from './env.ts';
 
 /** A `vigil` command running as its own process, as in production. */

@@ -3,7 +3,7 @@ import { createClient as createSseClient, type Client as SseClient } from 'graph
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { Anomaly } from '../../src/generated/prisma/client.ts';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/core/ids.ts';
 import { CHANNELS } from '../../src/pubsub/pubsub.ts';
 import { serializeAnomaly } from '../../src/stream/serialize.ts';
 import { uniqueName } from './env.ts';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { migrate } from '../../src/migrate.ts';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { migrate } from '../../src/store/migrate.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 import { TEST_DATABASE_URL, uniqueName } from './env.ts';
 
 /**

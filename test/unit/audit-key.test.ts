@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
-import { entryHash, entryMac, GENESIS_HASH, headMac } from '../../src/resolvers/audit-chain.ts';
-import { loadAuditKey } from '../../src/resolvers/audit-key.ts';
+import { ConfigError, loadConfig } from '../../src/core/config.ts';
+import { entryHash, entryMac, GENESIS_HASH, headMac } from '../../src/audit/chain.ts';
+import { loadAuditKey } from '../../src/audit/key.ts';
 
 let stateDir: string;
 beforeEach(async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/core/config.ts';
 import { createDetector, type DetectorModel } from '../../src/detectors/detector.ts';
-import { DEFAULT_INCIDENT_POLICY } from '../../src/resolvers/incident-policy.ts';
+import { DEFAULT_INCIDENT_POLICY } from '../../src/incidents/policy.ts';
 import type { DetectorSpec, StreamSpec } from '../../src/stream/catalog.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
 import { backoffDelay, PartitionBackoff } from '../../src/stream/partition-backoff.ts';

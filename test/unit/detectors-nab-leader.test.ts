@@ -5,7 +5,7 @@ import { LIKELIHOOD_SCALES, WEEK_SLOTS, type LikelihoodState } from '../../src/d
 import { ENSEMBLE_MEMBER_KINDS, normalizeDetectorParams } from '../../src/detectors/params.ts';
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import { surprise } from '../../src/detectors/tail.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { BadUserInputError } from '../../src/core/errors.ts';
 import { mulberry32 } from '../support/seeded-events.ts';
 
 // Deterministic series: a seeded PRNG (mulberry32) and Box-Muller normals.

@@ -4,7 +4,7 @@ import { fmt, MAX_SCORE } from '../../src/detectors/format.ts';
 import { sortedInsert, sortedMad, sortedMedian, sortedRemove } from '../../src/detectors/sorted.ts';
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { BadUserInputError } from '../../src/core/errors.ts';
 import { mulberry32, normals } from '../support/seeded-events.ts';
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { BadUserInputError } from '../../src/core/errors.ts';
 import {
   assertStreamFields,
   assertValidStreamSchema,

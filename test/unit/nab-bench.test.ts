@@ -2,12 +2,12 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchCommand, benchNab, parseFileSelection, planRuns, selectFiles } from '../../src/bench/nab/cli.ts';
-import { loadCorpus, loadResultScores, parseDataCsv, parseNabTime, parseScoreCsv, type NabFile } from '../../src/bench/nab/loader.ts';
-import { table, thousands } from '../../src/bench/nab/report.ts';
-import { equivalentScore, nabScore, paramsForFile, runDetector, runFile } from '../../src/bench/nab/runner.ts';
-import { NAB_PROFILES, NabScoringError, scoreDetector } from '../../src/bench/nab/scorer.ts';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
+import { benchCommand, benchNab, parseFileSelection, planRuns, selectFiles } from '../../bench/nab/cli.ts';
+import { loadCorpus, loadResultScores, parseDataCsv, parseNabTime, parseScoreCsv, type NabFile } from '../../bench/nab/loader.ts';
+import { table, thousands } from '../../bench/nab/report.ts';
+import { equivalentScore, nabScore, paramsForFile, runDetector, runFile } from '../../bench/nab/runner.ts';
+import { NAB_PROFILES, NabScoringError, scoreDetector } from '../../bench/nab/scorer.ts';
+import { BadUserInputError } from '../../src/core/errors.ts';
 
 describe('NAB loader', () => {
   it('reads data CSVs (LF or CRLF) and refuses anything else', () => {

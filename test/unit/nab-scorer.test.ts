@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCorpus, loadResultScores, type NabCorpus } from '../../src/bench/nab/loader.ts';
+import { loadCorpus, loadResultScores, type NabCorpus } from '../../bench/nab/loader.ts';
 import {
   checkWindows,
   falsePositiveValue,
@@ -21,7 +21,7 @@ import {
   type Profile,
   type RowWindow,
   type ScoredSeries,
-} from '../../src/bench/nab/scorer.ts';
+} from '../../bench/nab/scorer.ts';
 import { mulberry32 } from '../support/seeded-events.ts';
 
 const [STANDARD, LOW_FP, LOW_FN] = NAB_PROFILES as [Profile, Profile, Profile];

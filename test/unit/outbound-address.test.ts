@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig } from '../../src/core/config.ts';
 import { classifyAddress, describeAddress } from '../../src/outbound/address-class.ts';
 import { compileAllowlist, EMPTY_ALLOWLIST, parseAllowEntry } from '../../src/outbound/allowlist.ts';
 import { literalRefusal } from '../../src/outbound/target-guard.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compileAllowlist, EMPTY_ALLOWLIST } from '../../src/outbound/allowlist.ts';
 import { bodyExcerpt, EXCERPT_CHARS } from '../../src/outbound/excerpt.ts';
 import { guardedLookup, OutboundRefusedError, targetRefusal, type OutboundPolicy, type Resolver } from '../../src/outbound/target-guard.ts';
-import { redactUrl, redactUrlsIn } from '../../src/resolvers/redact-url.ts';
+import { redactUrl, redactUrlsIn } from '../../src/core/redact-url.ts';
 
 /** A resolver that answers from a table, and counts its calls: DNS as the test wants it, no network. */
 function fakeResolver(table: Record<string, string[]>): Resolver & { calls: string[] } {

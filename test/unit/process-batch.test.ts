@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createDetector } from '../../src/detectors/detector.ts';
 import type { DetectorKind, DetectorMode, Severity } from '../../src/generated/prisma/enums.ts';
-import { DEFAULT_INCIDENT_POLICY } from '../../src/resolvers/incident-policy.ts';
+import { DEFAULT_INCIDENT_POLICY } from '../../src/incidents/policy.ts';
 import type { DetectorSpec, StreamSpec } from '../../src/stream/catalog.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
 import type { DetectorPartitionState, PartitionState } from '../../src/stream/partition-state.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/core/config.ts';
 import { awaitedJob } from '../../src/workflows/reconciler.ts';
 import { intervalsWithoutRun } from '../../src/workflows/schedule-watch.ts';
 import { recurringJobsOf } from '../../src/workflows/schedules.ts';

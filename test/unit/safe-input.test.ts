@@ -1,8 +1,8 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { BadUserInputError } from '../../src/resolvers/errors.ts';
-import { assertSafeInput, findUnsafeInput, safeExcerpt, sanitisedDetail, storableText } from '../../src/resolvers/safe-input.ts';
-import { storableDetail } from '../../src/resolvers/audit.ts';
+import { BadUserInputError } from '../../src/core/errors.ts';
+import { assertSafeInput, findUnsafeInput, safeExcerpt, sanitisedDetail, storableText } from '../../src/core/safe-input.ts';
+import { storableDetail } from '../../src/audit/audit-log.ts';
 import { findUnsafeOperationInput } from '../../src/schema/safe-input-plugin.ts';
 import { badInput } from '../support/bad-input.ts';
 

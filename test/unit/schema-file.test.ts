@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../src/paths.ts';
+import { PROJECT_ROOT } from '../../src/core/paths.ts';
 import { printVigilSchema } from '../../src/schema/index.ts';
 
 describe('schema.graphql', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/core/config.ts';
 import { buildSelfSample, canaryOverdueSeconds, consumesSelfStream, selfDetectorSpecs } from '../../src/workflows/self-monitor.ts';
 
 const NOW = Date.parse('2025-06-01T12:00:00.000Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ID_PREFIX, newId, nodeTypeOf, timeOrderedId, type NodeTypeName } from '../../src/ids.ts';
-import { canonicalJson, entryHash, GENESIS_HASH } from '../../src/resolvers/audit.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, parsePage } from '../../src/resolvers/pagination.ts';
+import { ID_PREFIX, newId, nodeTypeOf, timeOrderedId, type NodeTypeName } from '../../src/core/ids.ts';
+import { canonicalJson, entryHash, GENESIS_HASH } from '../../src/audit/audit-log.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decodeCursor, encodeCursor, parsePage } from '../../src/services/pagination.ts';
 import { fieldFromMessage } from '../../src/schema/errors.ts';
 import { redactCredentials } from '../../src/schema/guard.ts';
 import { streamNameFilter } from '../../src/stream/catalog.ts';

@@ -1,0 +1,51 @@
+import { HealthService, type ComponentHealth } from '../services/health.ts';
+
+/** How a part that is still starting tells readiness what it is doing. */
+export interface StartupReport {
+  /** Not ready yet; `detail` says what it does or waits for (e.g. "consumer joining group"). */
+  pending(detail: string): void;
+  ready(detail: string): void;
+}
+
+export interface StartingComponent {
+  name: string;
+  status: 'STARTING' | 'OK';
+  detail: string;
+}
+
+export type ReadinessStatus = ReturnType<typeof HealthService.overall> | 'STARTING';
+
+/**
+ * The parts of a process that start in the background (the stream worker,
+ * the workflows), for GET /readyz. Readiness is about starting: once a part
+ * is ready it stays ready, so a rebalance or a registry change later never
+ * takes a serving gateway out of its load balancer; what breaks while
+ * running shows in the infrastructure checks and in `health`.
+ */
+export class Readiness {
+  private readonly parts = new Map<string, StartingComponent>();
+
+  part(name: string, detail: string): StartupReport {
+    this.parts.set(name, { name, status: 'STARTING', detail });
+    return {
+      pending: (next) => {
+        const part = this.parts.get(name);
+        if (part?.status === 'STARTING') part.detail = next;
+      },
+      ready: (next) => {
+        this.parts.set(name, { name, status: 'OK', detail: next });
+      },
+    };
+  }
+
+  components(): StartingComponent[] {
+    return [...this.parts.values()].map((part) => ({ ...part }));
+  }
+
+  /** DOWN while infrastructure is, else STARTING while a part is, else the infrastructure's verdict. */
+  static overall(infrastructure: ComponentHealth[], parts: StartingComponent[]): ReadinessStatus {
+    const verdict = HealthService.overall(infrastructure);
+    if (verdict === 'DOWN') return verdict;
+    return parts.some((part) => part.status === 'STARTING') ? 'STARTING' : verdict;
+  }
+}

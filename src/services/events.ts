@@ -1,0 +1,65 @@
+import type { Span } from '@opentelemetry/api';
+import type { Db } from '../store/db.ts';
+import type { ContractCache } from '../stream/contracts.ts';
+import { propertyPath } from '../stream/event-fields.ts';
+import { SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
+import { tracePublish } from '../telemetry/spans.ts';
+import { BadUserInputError, NotFoundError } from '../core/errors.ts';
+
+export const MAX_EVENTS_PER_PUBLISH = 1000;
+
+export interface PublishResult {
+  accepted: number;
+  rejected: { index: number; reason: string }[];
+}
+
+/**
+ * publishEvents: the contract is checked here, before Kafka, so a caller
+ * learns at once which events were refused and why; only valid ones are
+ * produced, keyed by the series key so a series stays on one partition.
+ */
+export class EventService {
+  constructor(
+    private readonly db: Db,
+    private readonly contracts: ContractCache,
+    private readonly producer: EventProducer,
+    private readonly maxEventBytes: number,
+  ) {}
+
+  /**
+   * In a `publishEvents` span, a child of the caller's `traceparent`; the
+   * events carry that span as their traceparent header, so the worker's
+   * spans for any anomaly they cause join the caller's trace.
+   */
+  async publish(streamId: string, events: unknown[], trace: { traceparent?: string | null } = {}): Promise<PublishResult> {
+    return tracePublish(streamId, trace.traceparent, (traceparent, span) => this.produce(streamId, events, { traceparent }, span));
+  }
+
+  private async produce(streamId: string, events: unknown[], headers: Record<string, string>, span: Span): Promise<PublishResult> {
+    const stream = await this.db.stream.findUnique({ where: { id: streamId } });
+    if (!stream) throw new NotFoundError('stream', streamId, 'streamId');
+    if (events.length === 0 || events.length > MAX_EVENTS_PER_PUBLISH) {
+      throw new BadUserInputError('events', `must hold 1 to ${MAX_EVENTS_PER_PUBLISH} events`);
+    }
+    const validate = await this.contracts.validator(stream.id, stream.schemaVersion);
+    const rejected: PublishResult['rejected'] = [];
+    const messages: OutgoingMessage[] = [];
+    events.forEach((event, index) => {
+      const value = JSON.stringify(event);
+      if (Buffer.byteLength(value) > this.maxEventBytes) {
+        rejected.push({ index, reason: `event is larger than the ${this.maxEventBytes}-byte limit` });
+        return;
+      }
+      const verdict = validate(event);
+      if (!verdict.ok) {
+        rejected.push({ index, reason: `violates the contract (schema v${stream.schemaVersion}): ${verdict.reason}` });
+        return;
+      }
+      const key = stream.keyField ? propertyPath(event, stream.keyField) : undefined;
+      messages.push({ key: key == null ? null : String(key), value, headers: { ...headers, [SCHEMA_VERSION_HEADER]: String(stream.schemaVersion) } });
+    });
+    span.setAttribute('messaging.destination.name', stream.topic);
+    await this.producer.produce(stream.topic, messages);
+    return { accepted: messages.length, rejected };
+  }
+}

@@ -1,0 +1,149 @@
+import type { Redis } from 'ioredis';
+import type { Db } from '../store/db.ts';
+import type { Stream } from '../generated/prisma/client.ts';
+import { readCanary } from '../stream/canary.ts';
+import type { StreamStats } from '../stream/stream-stats.ts';
+import type { TopicAdmin } from '../stream/transport.ts';
+
+export type HealthStatus = 'OK' | 'DEGRADED' | 'DOWN';
+
+export interface ComponentHealth {
+  name: string;
+  status: HealthStatus;
+  detail: string | null;
+}
+
+export interface StreamHealth {
+  stream: Stream;
+  ingestionLag: number;
+  eventsPerSecond: number;
+  errorRate: number;
+  deadLetters: number;
+  /** Events over the last minute that some detector did not score: their series was beyond VIGIL_MAX_SERIES_PER_DETECTOR. */
+  untrackedEvents: number;
+  lastEventAt: Date | null;
+  freshnessSeconds: number | null;
+  /** End-to-end time of the newest complete round of synthetic canaries (src/workflows/canary.ts); null before the first. */
+  canaryLatencySeconds: number | null;
+  /** When that round was complete (its last canary committed). */
+  lastCanaryAt: Date | null;
+}
+
+/** Workers refresh this key on a timer; its presence is the liveness of the worker fleet. */
+export const WORKER_HEARTBEAT_PREFIX = 'vigil:worker:heartbeat:';
+export const WORKER_HEARTBEAT_TTL_SECONDS = 15;
+const CHECK_TIMEOUT_MS = 2000;
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface HealthPorts {
+  db: Db;
+  redis: Redis;
+  kafka: TopicAdmin & { ping(): Promise<void> };
+  consumerGroup: string;
+  stats: StreamStats;
+}
+
+export class HealthService {
+  constructor(private readonly ports: HealthPorts) {}
+
+  private async check(name: string, probe: () => Promise<string | null>): Promise<ComponentHealth> {
+    try {
+      const detail = await withTimeout(probe(), CHECK_TIMEOUT_MS);
+      return { name, status: 'OK', detail };
+    } catch (error) {
+      return { name, status: 'DOWN', detail: (error as Error).message };
+    }
+  }
+
+  /** PostgreSQL, Redis and Kafka: what the gateway needs to serve (readiness). */
+  infrastructure(): Promise<ComponentHealth[]> {
+    return Promise.all([
+      this.check('PostgreSQL', async () => {
+        await this.ports.db.$queryRaw`SELECT 1`;
+        return null;
+      }),
+      this.check('Redis', async () => {
+        await this.ports.redis.ping();
+        return null;
+      }),
+      this.check('Kafka', async () => {
+        await this.ports.kafka.ping();
+        return null;
+      }),
+    ]);
+  }
+
+  async workers(): Promise<ComponentHealth> {
+    try {
+      const keys = await withTimeout(this.ports.redis.keys(`${WORKER_HEARTBEAT_PREFIX}*`), CHECK_TIMEOUT_MS);
+      return keys.length > 0
+        ? { name: 'workers', status: 'OK', detail: `${keys.length} worker(s) alive` }
+        : { name: 'workers', status: 'DEGRADED', detail: 'no worker has reported in the last 15 s' };
+    } catch (error) {
+      return { name: 'workers', status: 'DOWN', detail: (error as Error).message };
+    }
+  }
+
+  async components(): Promise<ComponentHealth[]> {
+    const [infrastructure, workers] = await Promise.all([this.infrastructure(), this.workers()]);
+    return [...infrastructure, workers];
+  }
+
+  static overall(components: ComponentHealth[]): HealthStatus {
+    if (components.some((c) => c.status === 'DOWN')) return 'DOWN';
+    if (components.some((c) => c.status === 'DEGRADED')) return 'DEGRADED';
+    return 'OK';
+  }
+
+  /**
+   * Events on the stream's topic that the consumer group has not yet
+   * processed: Kafka's end offsets less the offsets of record, summed over
+   * partitions. Throws when Kafka cannot be asked: an unknown lag is not 0.
+   */
+  async ingestionLag(stream: Stream): Promise<number> {
+    const [ends, committed] = await Promise.all([
+      this.ports.kafka.endOffsets(stream.topic),
+      this.ports.db.consumerOffset.findMany({ where: { groupId: this.ports.consumerGroup, topic: stream.topic } }),
+    ]);
+    const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
+    let lag = 0n;
+    for (const [partition, end] of ends) {
+      const behind = end - (next.get(partition) ?? 0n);
+      if (behind > 0n) lag += behind;
+    }
+    return Number(lag);
+  }
+
+  /** The stream's health view. Its lag reads 0 while Kafka cannot be reached (the Kafka component then says DOWN). */
+  async stream(stream: Stream): Promise<StreamHealth> {
+    const [ingestionLag, deadLetters, rates, canary] = await Promise.all([
+      this.ingestionLag(stream).catch(() => 0),
+      this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
+      this.ports.stats.rates(stream.id),
+      readCanary(this.ports.redis, stream.id).catch(() => ({ arrivedAt: null, latencyMs: null })),
+    ]);
+    return {
+      stream,
+      ingestionLag,
+      eventsPerSecond: rates.eventsPerSecond,
+      errorRate: rates.errorRate,
+      deadLetters,
+      untrackedEvents: rates.untrackedEvents,
+      lastEventAt: rates.lastEventAt,
+      freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
+      canaryLatencySeconds: canary.arrivedAt && canary.latencyMs !== null ? canary.latencyMs / 1000 : null,
+      lastCanaryAt: canary.arrivedAt,
+    };
+  }
+}
