@@ -7,7 +7,7 @@ import { startGateway } from './gateway/server.ts';
 import { migrate } from './store/migrate.ts';
 import { PROJECT_ROOT } from './core/paths.ts';
 import { ApiKeyService } from './services/api-keys.ts';
-import { ambientDb, inAmbientTransaction } from './services/ambient-transaction.ts';
+import { ambientDb, inAmbientTransaction } from './store/ambient-transaction.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { auditSecretsFor } from './audit/key.ts';
 import { verificationReport } from './audit/verify.ts';

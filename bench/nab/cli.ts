@@ -4,7 +4,8 @@ import { BadUserInputError } from '../../src/core/errors.ts';
 import { defaultNabDir, loadCorpus, loadFinalResults, loadResultScores, writeResultScores } from './loader.ts';
 import { formatReport, PUBLISHED_DETECTORS, type Rescored } from './report.ts';
 import { NAB_DETECTOR_KINDS, runDetector, type DetectorRun, type NabDetectorKind } from './runner.ts';
-import { NAB_PROFILES, NabScoringError, scoreDetector } from './scorer.ts';
+import { NAB_PROFILES, NabScoringError } from './scorer.ts';
+import { scoreDetector } from './sweep.ts';
 
 export const BENCH_USAGE = `Usage: vigil bench nab [--data DIR] [--detector KIND|all] [--params JSON] [--files all|odd|even] [--out DIR]
 

@@ -2,7 +2,8 @@ import { createDetector, type DetectorModel, type Verdict } from '../../src/dete
 import { DETECTOR_PARAM_SPECS, normalizeDetectorParams } from '../../src/detectors/params.ts';
 import type { DetectorKind } from '../../src/generated/prisma/enums.ts';
 import type { NabFile } from './loader.ts';
-import { scoreDetector, type Profile, type ProfileResult, type ScoredSeries } from './scorer.ts';
+import type { Profile, ProfileResult, ScoredSeries } from './scorer.ts';
+import { scoreDetector } from './sweep.ts';
 
 /**
  * Runs Vigil's detectors over a NAB corpus the way the stream worker runs

@@ -2,7 +2,7 @@ import type { Db } from '../store/db.ts';
 import type { AuditEntry } from '../generated/prisma/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { newId } from '../core/ids.ts';
-import { afterCommit, ambientTransaction, type Tx } from '../services/ambient-transaction.ts';
+import { afterCommit, ambientTransaction, type Tx } from '../store/ambient-transaction.ts';
 import { AUDIT_FORMAT, canonicalJson, entryMac } from './chain.ts';
 import { predecessorFor, writeHead, writeWitness, type StoredHead } from './head.ts';
 import type { AuditSecrets } from './key.ts';

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../store/db.ts';
-import type { Tx } from '../services/ambient-transaction.ts';
+import type { Tx } from '../store/ambient-transaction.ts';
 import { AUDIT_FORMAT, GENESIS_HASH, headMac, type HeadState } from './chain.ts';
 
 export interface StoredHead extends HeadState {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseAllowEntry } from '../outbound/allowlist.ts';
+import { parseAllowEntry } from './allowlist.ts';
 import { PROJECT_ROOT } from './paths.ts';
 
 /**

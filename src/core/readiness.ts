@@ -1,4 +1,17 @@
-import { HealthService, type ComponentHealth } from '../services/health.ts';
+export type HealthStatus = 'OK' | 'DEGRADED' | 'DOWN';
+
+export interface ComponentHealth {
+  name: string;
+  status: HealthStatus;
+  detail: string | null;
+}
+
+/** The worst status among the components: one DOWN part makes the whole DOWN. */
+export function overallHealth(components: ComponentHealth[]): HealthStatus {
+  if (components.some((c) => c.status === 'DOWN')) return 'DOWN';
+  if (components.some((c) => c.status === 'DEGRADED')) return 'DEGRADED';
+  return 'OK';
+}
 
 /** How a part that is still starting tells readiness what it is doing. */
 export interface StartupReport {
@@ -13,7 +26,7 @@ export interface StartingComponent {
   detail: string;
 }
 
-export type ReadinessStatus = ReturnType<typeof HealthService.overall> | 'STARTING';
+export type ReadinessStatus = HealthStatus | 'STARTING';
 
 /**
  * The parts of a process that start in the background (the stream worker,
@@ -44,7 +57,7 @@ export class Readiness {
 
   /** DOWN while infrastructure is, else STARTING while a part is, else the infrastructure's verdict. */
   static overall(infrastructure: ComponentHealth[], parts: StartingComponent[]): ReadinessStatus {
-    const verdict = HealthService.overall(infrastructure);
+    const verdict = overallHealth(infrastructure);
     if (verdict === 'DOWN') return verdict;
     return parts.some((part) => part.status === 'STARTING') ? 'STARTING' : verdict;
   }

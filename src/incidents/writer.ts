@@ -2,7 +2,7 @@ import type { Anomaly, Prisma } from '../generated/prisma/client.ts';
 import type { Severity } from '../generated/prisma/enums.ts';
 import { newId } from '../core/ids.ts';
 import { decideGrouping, groupKey, severityRank, type IncidentPolicy } from './policy.ts';
-import type { RunbookStep } from '../services/runbooks.ts';
+import type { RunbookStep } from './runbook-step.ts';
 import { INPUT_SUSPECT, inputSuspectNote, selfIncidentTitle, SELF_STREAM_NAME } from './self-monitoring-notices.ts';
 
 type Tx = Prisma.TransactionClient;

@@ -1,7 +1,7 @@
 import { promises as dns, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { classifyAddress, describeAddress } from './address-class.ts';
-import type { OutboundAllowlist } from './allowlist.ts';
+import type { OutboundAllowlist } from '../core/allowlist.ts';
 
 /**
  * Decides whether an outbound request may go where a user aimed it: twice,

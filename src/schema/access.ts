@@ -1,3 +1,4 @@
+import type { ApiKey } from '../generated/prisma/client.ts';
 import { builder } from './builder.ts';
 import { connectionOf, NodeRef, RoleEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
@@ -34,7 +35,7 @@ ViewerRef.implement({
 });
 
 const CreatedApiKeyRef = builder
-  .objectRef<{ apiKey: import('../generated/prisma/client.ts').ApiKey; secret: string }>('CreatedApiKey')
+  .objectRef<{ apiKey: ApiKey; secret: string }>('CreatedApiKey')
   .implement({
     fields: (t) => ({
       apiKey: t.field({ type: ApiKeyRef, resolve: (c) => c.apiKey }),

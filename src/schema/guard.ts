@@ -1,6 +1,6 @@
 import type { Role } from '../generated/prisma/enums.ts';
 import { requireRole } from '../services/api-keys.ts';
-import { AfterCommitError, inAmbientTransaction } from '../services/ambient-transaction.ts';
+import { AfterCommitError } from '../services/transaction.ts';
 import type { AuditOutcome, AuditRecord } from '../audit/audit-log.ts';
 import { BadUserInputError, UnauthenticatedError, VigilError } from '../core/errors.ts';
 import { actorName, type Principal } from '../core/principal.ts';
@@ -66,7 +66,7 @@ export async function audited<T>(ctx: Context, spec: AuditSpec, run: (principal:
   }
   let allowedTarget = spec.target ?? '';
   try {
-    return await inAmbientTransaction(ctx.services.ports.db, async (tx) => {
+    return await ctx.services.inTransaction(async (tx) => {
       const result = await run(principal);
       allowedTarget = resultTarget(result) ?? allowedTarget;
       await audit.append(record('ALLOWED', allowedTarget), tx);

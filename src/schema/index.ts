@@ -11,6 +11,7 @@ import './dead-letters.ts';
 import './health.ts';
 import './access.ts';
 import './node.ts';
+import './postmortem.ts';
 
 let built: GraphQLSchema | undefined;
 

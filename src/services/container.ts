@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import type { Db } from '../store/db.ts';
-import { compileAllowlist } from '../outbound/allowlist.ts';
+import { compileAllowlist } from '../core/allowlist.ts';
 import { systemResolver, type OutboundPolicy } from '../outbound/target-guard.ts';
 import type { PubSub } from '../pubsub/pubsub.ts';
 import { ContractCache } from '../stream/contracts.ts';
@@ -10,7 +10,8 @@ import { StreamStats } from '../stream/stream-stats.ts';
 import type { EventTransport } from '../stream/transport.ts';
 import { AnomalyService } from './anomalies.ts';
 import { ApiKeyService } from './api-keys.ts';
-import { ambientDb } from './ambient-transaction.ts';
+import { ambientDb } from '../store/ambient-transaction.ts';
+import { transactionRunner } from './transaction.ts';
 import { AuditLog } from '../audit/audit-log.ts';
 import { auditSecretsFor } from '../audit/key.ts';
 import { DeadLetterService } from './dead-letters.ts';
@@ -58,6 +59,7 @@ export function createServices(ports: Ports) {
   return {
     registry,
     ports,
+    inTransaction: transactionRunner(ports.db),
     pubsub,
     apiKeys: new ApiKeyService(db, config.adminKey),
     audit: new AuditLog(ports.db, auditSecretsFor(config, ports.log.child({ component: 'audit' }))),

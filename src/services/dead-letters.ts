@@ -2,7 +2,7 @@ import type { Db } from '../store/db.ts';
 import type { DeadLetter } from '../generated/prisma/client.ts';
 import type { ContractCache } from '../stream/contracts.ts';
 import { SCHEMA_VERSION_HEADER, type EventProducer } from '../stream/transport.ts';
-import { afterCommit } from './ambient-transaction.ts';
+import { afterCommit } from '../store/ambient-transaction.ts';
 import { BadUserInputError } from '../core/errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 

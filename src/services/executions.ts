@@ -3,7 +3,7 @@ import type { RunbookExecution, StepExecution } from '../generated/prisma/client
 import type { ExecutionStatus } from '../generated/prisma/enums.ts';
 import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../core/errors.ts';
-import { afterCommit } from './ambient-transaction.ts';
+import { afterCommit } from '../store/ambient-transaction.ts';
 import { createExecution } from '../incidents/writer.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 import type { Principal } from '../core/principal.ts';

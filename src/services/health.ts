@@ -4,14 +4,9 @@ import type { Stream } from '../generated/prisma/client.ts';
 import { readCanary } from '../stream/canary.ts';
 import type { StreamStats } from '../stream/stream-stats.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
+import { overallHealth, type ComponentHealth, type HealthStatus } from '../core/readiness.ts';
+export type { ComponentHealth, HealthStatus };
 
-export type HealthStatus = 'OK' | 'DEGRADED' | 'DOWN';
-
-export interface ComponentHealth {
-  name: string;
-  status: HealthStatus;
-  detail: string | null;
-}
 
 export interface StreamHealth {
   stream: Stream;
@@ -101,9 +96,7 @@ export class HealthService {
   }
 
   static overall(components: ComponentHealth[]): HealthStatus {
-    if (components.some((c) => c.status === 'DOWN')) return 'DOWN';
-    if (components.some((c) => c.status === 'DEGRADED')) return 'DEGRADED';
-    return 'OK';
+    return overallHealth(components);
   }
 
   /**

@@ -2,7 +2,7 @@ import type { Db } from '../store/db.ts';
 import type { Incident, IncidentEvent } from '../generated/prisma/client.ts';
 import type { IncidentStatus, Severity } from '../generated/prisma/enums.ts';
 import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
-import { afterCommit } from './ambient-transaction.ts';
+import { afterCommit } from '../store/ambient-transaction.ts';
 import { BadUserInputError, NotFoundError } from '../core/errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 import { severitiesAtLeast } from '../core/severity.ts';

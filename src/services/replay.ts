@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.ts';
 import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
-import { afterCommit } from './ambient-transaction.ts';
+import { afterCommit } from '../store/ambient-transaction.ts';
 import { BadUserInputError, NotFoundError } from '../core/errors.ts';
 
 export interface ReplayInput {

@@ -3,9 +3,10 @@ import type { Runbook } from '../generated/prisma/client.ts';
 import { RunbookAction, Severity } from '../generated/prisma/enums.ts';
 import { newId } from '../core/ids.ts';
 import { targetRefusal, type OutboundPolicy } from '../outbound/target-guard.ts';
-import { normalizeStepParams } from '../workflows/step-params.ts';
+import { normalizeStepParams } from './step-params.ts';
 import { BadUserInputError, ConflictError, NotFoundError, isUniqueViolation } from '../core/errors.ts';
 import { redactUrl } from '../core/redact-url.ts';
+import type { RunbookStep } from '../incidents/runbook-step.ts';
 
 export interface RunbookStepInput {
   action: RunbookAction;
@@ -22,10 +23,7 @@ export interface RegisterRunbookInput {
   cooldownSeconds?: number | null;
 }
 
-export interface RunbookStep {
-  action: RunbookAction;
-  params: Record<string, unknown>;
-}
+export type { RunbookStep };
 
 const MAX_STEPS = 20;
 const MAX_COOLDOWN_SECONDS = 7 * 24 * 3600;

@@ -18,7 +18,7 @@ import { withWorkerRedis } from './worker-redis.ts';
 import type { StartupReport } from '../core/readiness.ts';
 import { serializeAnomaly } from './serialize.ts';
 import { CANARY_HEADER, SCHEMA_VERSION_HEADER, type BatchControl, type EventConsumer, type IncomingBatch, type TopicPartition } from './transport.ts';
-import { readIngestionLag } from '../telemetry/lag.ts';
+import { readIngestionLag } from './ingestion-lag.ts';
 import { observeIngestionLag, recordBatch, recordCanaryLatency, recordProcessingError, recordSilenceAnomalies } from '../telemetry/metrics.ts';
 import { NO_DETECTIONS, traceDetections, type Detections } from '../telemetry/spans.ts';
 

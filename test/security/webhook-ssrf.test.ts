@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMPTY_ALLOWLIST } from '../../src/outbound/allowlist.ts';
+import { EMPTY_ALLOWLIST } from '../../src/core/allowlist.ts';
 import { postOutbound } from '../../src/outbound/post.ts';
 import { OutboundRefusedError, type Resolver } from '../../src/outbound/target-guard.ts';
 import type { Worker } from '../../src/stream/worker.ts';

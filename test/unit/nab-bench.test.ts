@@ -6,7 +6,8 @@ import { benchCommand, benchNab, parseFileSelection, planRuns, selectFiles } fro
 import { loadCorpus, loadResultScores, parseDataCsv, parseNabTime, parseScoreCsv, type NabFile } from '../../bench/nab/loader.ts';
 import { table, thousands } from '../../bench/nab/report.ts';
 import { equivalentScore, nabScore, paramsForFile, runDetector, runFile } from '../../bench/nab/runner.ts';
-import { NAB_PROFILES, NabScoringError, scoreDetector } from '../../bench/nab/scorer.ts';
+import { NAB_PROFILES, NabScoringError } from '../../bench/nab/scorer.ts';
+import { scoreDetector } from '../../bench/nab/sweep.ts';
 import { BadUserInputError } from '../../src/core/errors.ts';
 
 describe('NAB loader', () => {

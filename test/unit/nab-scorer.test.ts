@@ -12,16 +12,14 @@ import {
   probationRows,
   scaledSigmoid,
   scoreCorpus,
-  scoreDetector,
   scoreFile,
-  sweepRows,
-  sweepThresholds,
   truePositiveValue,
   windowsFromTimestamps,
   type Profile,
   type RowWindow,
   type ScoredSeries,
 } from '../../bench/nab/scorer.ts';
+import { scoreDetector, sweepRows, sweepThresholds } from '../../bench/nab/sweep.ts';
 import { mulberry32 } from '../support/seeded-events.ts';
 
 const [STANDARD, LOW_FP, LOW_FN] = NAB_PROFILES as [Profile, Profile, Profile];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/core/config.ts';
 import { classifyAddress, describeAddress } from '../../src/outbound/address-class.ts';
-import { compileAllowlist, EMPTY_ALLOWLIST, parseAllowEntry } from '../../src/outbound/allowlist.ts';
+import { compileAllowlist, EMPTY_ALLOWLIST, parseAllowEntry } from '../../src/core/allowlist.ts';
 import { literalRefusal } from '../../src/outbound/target-guard.ts';
 
 /** What the guard says about a webhook URL's host with no allowlist: null when it may be reached. */

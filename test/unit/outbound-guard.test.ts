@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import { describe, expect, it } from 'vitest';
-import { compileAllowlist, EMPTY_ALLOWLIST } from '../../src/outbound/allowlist.ts';
+import { compileAllowlist, EMPTY_ALLOWLIST } from '../../src/core/allowlist.ts';
 import { bodyExcerpt, EXCERPT_CHARS } from '../../src/outbound/excerpt.ts';
 import { guardedLookup, OutboundRefusedError, targetRefusal, type OutboundPolicy, type Resolver } from '../../src/outbound/target-guard.ts';
 import { redactUrl, redactUrlsIn } from '../../src/core/redact-url.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunbookAction } from '../../src/generated/prisma/enums.ts';
-import { normalizeStepParams, STEP_PARAM_SPECS } from '../../src/workflows/step-params.ts';
+import { normalizeStepParams, STEP_PARAM_SPECS } from '../../src/services/step-params.ts';
 import { badInput } from '../support/bad-input.ts';
 
 const FIELD = 'input.steps[0].params';

@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.ts';
-import type { TopicAdmin, TopicPartition } from '../stream/transport.ts';
-import type { LagReading } from './metrics.ts';
+import type { TopicAdmin, TopicPartition } from './transport.ts';
+import type { LagReading } from '../telemetry/metrics.ts';
 
 /**
  * Ingestion lag of the partitions a worker owns: Kafka's end offset minus the

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Db, Prisma } from '../store/db.ts';
+import type { Db, Prisma } from './db.ts';
 
 /**
  * The transaction a mutation runs in, reachable from every service without
