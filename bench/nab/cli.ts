@@ -19,17 +19,30 @@ NAB's three normalised scores beside the published ones.
                     "all" an object by kind, e.g. {"ZSCORE":{"window":600},"EWMA":{"alpha":0.01}}.
                     THRESHOLD's min/max default to each file's min and max;
                     ENSEMBLE's members default to ZSCORE, MAD and EWMA.
+                    With one KIND, a JSON list of parameter sets runs each in turn in the
+                    same run, e.g. [{},{"channels":["SEASON","FLAT"]}], to compare scores
+                    and events per second (time inside the detector) side by side.
   --files WHICH     all (default), or every other file in corpus order (odd: 1st, 3rd, ...;
                     even: 2nd, 4th, ...), for out-of-sample checks: tune on one half,
                     measure on the other
-  --out DIR         also write per-row scores: DIR/<detector>/<category>/<detector>_<file>.csv`;
+  --out DIR         also write per-row scores: DIR/<detector>/<category>/<detector>_<file>.csv
+
+A corpus with DIR/labels/anomaly_kinds.json (file -> kind of anomaly, as written by
+scripts/generate-corpus.ts) is also reported per kind of anomaly.`;
 
 function isKind(name: string): name is NabDetectorKind {
   return (NAB_DETECTOR_KINDS as readonly string[]).includes(name);
 }
 
 /** The params of each kind to run, from --detector and --params. Throws BadUserInputError. */
-export function planRuns(detector: string, paramsJson: string | undefined): { kind: NabDetectorKind; params: Record<string, unknown> }[] {
+export interface PlannedRun {
+  kind: NabDetectorKind;
+  params: Record<string, unknown>;
+  /** Set when one kind runs with several parameter sets: KIND[1], KIND[2], ... */
+  label?: string;
+}
+
+export function planRuns(detector: string, paramsJson: string | undefined): PlannedRun[] {
   const wanted = detector.toUpperCase();
   if (wanted !== 'ALL' && !isKind(wanted)) {
     throw new BadUserInputError('--detector', `must be one of ${NAB_DETECTOR_KINDS.join(', ')} or all (got ${JSON.stringify(detector)})`);
@@ -41,6 +54,14 @@ export function planRuns(detector: string, paramsJson: string | undefined): { ki
       parsed = JSON.parse(paramsJson);
     } catch (error) {
       throw new BadUserInputError('--params', `is not JSON: ${(error as Error).message}`);
+    }
+    if (Array.isArray(parsed) && wanted !== 'ALL') {
+      return parsed.map((own, i) => {
+        if (typeof own !== 'object' || own === null || Array.isArray(own)) {
+          throw new BadUserInputError(`--params[${i}]`, 'must be a JSON object');
+        }
+        return { kind: wanted as NabDetectorKind, params: own as Record<string, unknown>, label: `${wanted}[${i + 1}]` };
+      });
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
       throw new BadUserInputError('--params', 'must be a JSON object');
@@ -128,7 +149,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
 export interface BenchNabOptions {
   dir: string;
-  plan: { kind: NabDetectorKind; params: Record<string, unknown> }[];
+  plan: PlannedRun[];
   out?: string | undefined;
   /** Which files of the corpus to run (default all). */
   files?: FileSelection;
@@ -157,26 +178,26 @@ export async function benchNab(options: BenchNabOptions): Promise<number> {
   progress(`bench nab: ${selection === 'all' ? '' : `the ${selection} files: `}${corpus.files.length} files, ${corpus.rows.toLocaleString('en-US')} rows, ${corpus.windows} windows`, true);
 
   const runs: DetectorRun[] = [];
-  for (const { kind, params } of options.plan) {
+  for (const { kind, params, label } of options.plan) {
+    const name = label ?? kind;
     let rows = 0;
     const t0 = performance.now();
     const run = runDetector(kind, params, corpus.files, corpus.profiles, {
       onFile: (done, total, file) => {
         rows += file.values.length;
-        progress(`bench nab: ${kind} ${done}/${total} files, ${rows.toLocaleString('en-US')} rows, ${file.name}`, false);
+        progress(`bench nab: ${name} ${done}/${total} files, ${rows.toLocaleString('en-US')} rows, ${file.name}`, false);
       },
     });
-    runs.push(run);
+    runs.push(label === undefined ? run : { ...run, label });
     if (options.out !== undefined) {
-      const name = kind.toLowerCase();
       for (let i = 0; i < corpus.files.length; i++) {
-        await writeResultScores(options.out, name, corpus.files[i]!, run.scores[i]!);
+        await writeResultScores(options.out, name.toLowerCase(), corpus.files[i]!, run.scores[i]!);
       }
     }
     progress(
-      `bench nab: ${kind} done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
+      `bench nab: ${name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s: ` +
         `${run.results.map((r) => r.normalised.toFixed(2)).join(' / ')}, ${Math.round(run.eventsPerSecond).toLocaleString('en-US')} events/s` +
-        (options.out !== undefined ? `, scores in ${options.out}/${kind.toLowerCase()}` : ''),
+        (options.out !== undefined ? `, scores in ${options.out}/${name.toLowerCase()}` : ''),
       true,
     );
   }
@@ -205,6 +226,7 @@ export async function benchNab(options: BenchNabOptions): Promise<number> {
       windows: corpus.windows,
       profiles: corpus.profiles,
       categories: corpus.files.map((f) => f.category),
+      kinds: corpus.files.map((f) => f.kind),
       runs,
       published,
       rescored,

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { SyntheticFile } from './synthetic.ts';
 import { NabScoringError, parseProfiles, windowsFromTimestamps, type Profile, type RowWindow } from './scorer.ts';
 
 /**
  * Reading a corpus in NAB's layout (DIR/data/<category>/*.csv with header
- * timestamp,value; DIR/labels/combined_windows.json; DIR/config/profiles.json;
+ * timestamp,value; DIR/labels/combined_windows.json; optionally DIR/labels/anomaly_kinds.json,
+ * file -> kind of anomaly; DIR/config/profiles.json;
  * DIR/results/final_results.json and DIR/results/<detector>/<category>/<detector>_<file>.csv)
  * and writing per-row scores in NAB's results layout. CSV here means NAB's
  * plain files: one header line, comma-separated, no quoting.
@@ -26,6 +28,8 @@ export interface NabFile {
   min: number;
   max: number;
   windows: RowWindow[];
+  /** The kind of anomaly the file holds, from DIR/labels/anomaly_kinds.json when the corpus has one (synthetic corpora do). */
+  kind?: string;
 }
 
 export interface NabCorpus {
@@ -111,6 +115,8 @@ export async function loadCorpus(dir: string, fallbackProfiles: readonly Profile
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) {
     throw new NabScoringError(`${dir}/labels/combined_windows.json: expected an object of file -> [[start, end], ...]`);
   }
+  const kindsPath = join(dir, 'labels', 'anomaly_kinds.json');
+  const kinds = existsSync(kindsPath) ? ((await readJson(kindsPath)) as Record<string, unknown>) : {};
   const profilesPath = join(dir, 'config', 'profiles.json');
   const profiles = existsSync(profilesPath) ? parseProfiles(await readJson(profilesPath)) : [...fallbackProfiles];
 
@@ -137,7 +143,8 @@ export async function loadCorpus(dir: string, fallbackProfiles: readonly Profile
       const times = new Float64Array(timestamps.length);
       for (let i = 0; i < timestamps.length; i++) times[i] = parseNabTime(timestamps[i] as string);
       const windows = windowsFromTimestamps(name, timestamps, bounds as [string, string][]);
-      files.push({ name, category, file, timestamps, times, values, min, max, windows });
+      const kind = kinds[name];
+      files.push({ name, category, file, timestamps, times, values, min, max, windows, ...(typeof kind === 'string' ? { kind } : {}) });
     }
   }
   const missing = Object.keys(labels).filter((k) => !files.some((f) => f.name === k));
@@ -198,4 +205,23 @@ export async function writeResultScores(outDir: string, detector: string, file: 
   for (let i = 0; i < scores.length; i++) parts.push(`${file.timestamps[i]},${file.values[i]},${scores[i]}`);
   await writeFile(path, `${parts.join('\n')}\n`);
   return basename(path);
+}
+
+/**
+ * Writes a synthetic corpus (synthetic.ts) in NAB's layout: DIR/data/<category>/<kind>.csv,
+ * DIR/labels/combined_windows.json and DIR/labels/anomaly_kinds.json.
+ */
+export async function writeSyntheticCorpus(dir: string, files: readonly SyntheticFile[]): Promise<void> {
+  const windows: Record<string, [string, string][]> = {};
+  const kinds: Record<string, string> = {};
+  for (const f of files) {
+    await mkdir(join(dir, 'data', f.category), { recursive: true });
+    const lines = ['timestamp,value', ...f.values.map((v, i) => `${f.timestamps[i]},${v}`)];
+    await writeFile(join(dir, 'data', f.name), `${lines.join('\n')}\n`);
+    windows[f.name] = f.windows.map(([a, b]) => [`${f.timestamps[a]}.000000`, `${f.timestamps[b]}.000000`]);
+    kinds[f.name] = f.kind;
+  }
+  await mkdir(join(dir, 'labels'), { recursive: true });
+  await writeFile(join(dir, 'labels', 'combined_windows.json'), `${JSON.stringify(windows, null, 2)}\n`);
+  await writeFile(join(dir, 'labels', 'anomaly_kinds.json'), `${JSON.stringify(kinds, null, 2)}\n`);
 }

@@ -38,6 +38,8 @@ export interface ReportInput {
   profiles: readonly Profile[];
   /** Category of each file, in corpus order (aligned with each result's `files`). */
   categories: readonly string[];
+  /** Kind of anomaly of each file, in corpus order, when the corpus labels them (anomaly_kinds.json). */
+  kinds?: readonly (string | undefined)[];
   runs: readonly DetectorRun[];
   /** results/final_results.json, if present. */
   published: Record<string, Record<string, number>> | null;
@@ -87,6 +89,34 @@ function thresholdText(t: number, theta: number): string {
   return `${t.toPrecision(4)} (${s >= 1000 ? s.toExponential(2) : s.toPrecision(3)})`;
 }
 
+/**
+ * One row per group of files (a category, or a kind of anomaly), one column
+ * per detector, each scored within the group at the corpus-wide thresholds.
+ * `found`: show "found/windows FP n score" for the standard profile instead
+ * of the three profiles' scores.
+ */
+function breakdown(input: ReportInput, groupOf: readonly string[], title: string, found: boolean): string[] {
+  const { profiles } = input;
+  const rows: string[][] = [[title, 'files', 'windows', ...input.runs.map((r) => r.label ?? r.kind)]];
+  for (const group of [...new Set(groupOf)]) {
+    const index = groupOf.flatMap((c, i) => (c === group ? [i] : []));
+    const first = input.runs[0]?.results[0];
+    const windows = first ? index.reduce((a, i) => a + (first.files[i]?.windows ?? 0), 0) : 0;
+    const cells = input.runs.map((run) => {
+      const parts = profiles.map((p, q) => {
+        const r = run.results[q];
+        if (!r) return undefined;
+        return summarise(p, r.threshold, index.map((i) => r.files[i]).filter((f) => f !== undefined));
+      });
+      if (windows === 0) return `FP ${parts[0]?.falsePositives ?? '-'}`;
+      if (found) return `${parts[0]?.detected ?? '-'}/${windows} FP ${parts[0]?.falsePositives ?? '-'}  ${num(parts[0]?.normalised, 1)}`;
+      return parts.map((s) => num(s?.normalised, 1)).join(' / ');
+    });
+    rows.push([group, String(index.length), String(windows), ...cells]);
+  }
+  return table(rows);
+}
+
 export function formatReport(input: ReportInput): string {
   const { profiles } = input;
   const out: string[] = [];
@@ -105,10 +135,10 @@ export function formatReport(input: ReportInput): string {
   const lines: Line[] = [];
   for (const run of input.runs) {
     lines.push({
-      label: `vigil ${run.kind}`,
+      label: `vigil ${run.label ?? run.kind}`,
       scores: profiles.map((_, q) => run.results[q]?.normalised),
       rate: thousands(run.eventsPerSecond),
-      note: 'this run',
+      note: run.label === undefined ? 'this run' : `this run, params ${JSON.stringify(run.params)}`,
     });
   }
   if (input.published) {
@@ -156,7 +186,7 @@ export function formatReport(input: ReportInput): string {
       ...table([
         head,
         ...input.runs.map((run) => [
-          run.kind,
+          run.label ?? run.kind,
           ...profiles.map((_, q) => {
             const r = run.results[q];
             return r ? thresholdText(r.threshold, run.theta) : '-';
@@ -171,32 +201,22 @@ export function formatReport(input: ReportInput): string {
       ]),
     );
 
-    // Per category, at the corpus-wide thresholds.
-    const categories = [...new Set(input.categories)];
     out.push('');
     out.push(
       `Per category (${profiles.map((p) => shortName(p.name)).join(' / ')}), normalised within the category at the corpus thresholds; ` +
         'a category without windows shows its false positives (standard profile).',
     );
-    const rows: string[][] = [['category', 'files', 'windows', ...input.runs.map((r) => r.kind)]];
-    for (const category of categories) {
-      const index = input.categories.flatMap((c, i) => (c === category ? [i] : []));
-      const first = input.runs[0]?.results[0];
-      const windows = first ? index.reduce((a, i) => a + (first.files[i]?.windows ?? 0), 0) : 0;
-      const cells = input.runs.map((run) => {
-        const parts = profiles.map((p, q) => {
-          const r = run.results[q];
-          if (!r) return undefined;
-          return summarise(p, r.threshold, index.map((i) => r.files[i]).filter((f) => f !== undefined));
-        });
-        if (windows === 0) return `FP ${parts[0]?.falsePositives ?? '-'}`;
-        return parts.map((s) => num(s?.normalised, 1)).join(' / ');
-      });
-      rows.push([category, String(index.length), String(windows), ...cells]);
+    out.push(...breakdown(input, input.categories, 'category', false));
+    const kinds = input.kinds;
+    if (kinds !== undefined && kinds.some((k) => k !== undefined)) {
+      out.push('');
+      out.push(
+        'Per kind of anomaly (labels/anomaly_kinds.json): windows found of the windows of that kind, and the standard score within ' +
+          'the kind, at the corpus thresholds (standard profile); a kind without windows shows its false positives.',
+      );
+      out.push(...breakdown(input, kinds.map((k) => k ?? '(unlabelled)'), 'kind', true));
     }
-    out.push(...table(rows));
   }
-
   out.push('');
   out.push(`Wall time ${input.wallSeconds.toFixed(1)} s (loading, detectors, threshold sweeps).`);
   return `${out.join('\n')}\n`;

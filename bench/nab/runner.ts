@@ -110,6 +110,8 @@ export function runFile(kind: NabDetectorKind, params: Record<string, unknown>, 
 
 export interface DetectorRun {
   kind: NabDetectorKind;
+  /** How the report names the run when one kind runs with several parameter sets (else the kind). */
+  label?: string;
   /** The user's params (before per-file defaults). */
   params: Record<string, unknown>;
   /** Theta of the score map for the first file (the same for all files: it comes from the shared params). */

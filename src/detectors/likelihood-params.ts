@@ -1,5 +1,6 @@
 import { BadUserInputError } from '../core/errors.ts';
-import { checkNumber, type ParamSpecs } from '../core/param-checks.ts';
+import { checkNumber, describeValue, type ParamSpecs } from '../core/param-checks.ts';
+import { CONTEXT_CHANNELS, type ContextChannel } from './likelihood-context.ts';
 
 /**
  * The settings of the LIKELIHOOD kind (see likelihood.ts), in stored order.
@@ -103,4 +104,19 @@ export const LIKELIHOOD_PARAM_SPECS: ParamSpecs = {
     description:
       'Weight of each event in the average of its hour of the week (UTC), 0 < seasonAlpha <= 1 (default 0.25; each hour slot averages its first 1/seasonAlpha events plainly).',
   },
+  channels: {
+    type: 'array',
+    description: `Context channels to add, a list of ${CONTEXT_CHANNELS.join(', ')}: SEASON judges the value against the same time of earlier cycles (hour, day or week, found from the series), FLAT sees a series that stops moving for longer than ever before, DRIFT sees the slow average leave a long baseline. Absent: none (versions stored before the channels existed keep doing what they did).`,
+    check: (value, field) => checkChannels(value, field),
+  },
 };
+
+/** The `channels` setting: undefined (none) or a list of distinct CONTEXT_CHANNELS. */
+function checkChannels(value: unknown, field: string): ContextChannel[] | undefined {
+  if (value === undefined) return undefined;
+  const known: readonly unknown[] = CONTEXT_CHANNELS;
+  if (!Array.isArray(value) || !value.every((c) => known.includes(c)) || new Set(value).size !== value.length) {
+    throw new BadUserInputError(field, `must be a list of distinct channels from ${CONTEXT_CHANNELS.join(', ')}, e.g. ["SEASON", "FLAT"] (got ${describeValue(value)})`);
+  }
+  return value as ContextChannel[];
+}

@@ -1,6 +1,7 @@
 import type { DetectorModel, Verdict } from './detector.ts';
 import { capScore, fmt, isUsableValue, plainZero } from './format.ts';
-import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
+import { newContextState, observeContext, type ContextSettings, type ContextVerdict } from './likelihood-context.ts';
+import { likelihoodParams, restoreLikelihood, SCALES, WEEK_MS, WEEK_SLOTS, LIKELIHOOD_SCALES, type LikelihoodState } from './likelihood-state.ts';
 import { ignoredVerdict } from './stats.ts';
 import { surprise } from './tail.ts';
 
@@ -25,74 +26,11 @@ import { surprise } from './tail.ts';
  *    scale (4 = one chance in 10,000, the default threshold).
  * 3. Novelty: a value beyond the range seen so far by more than `novelty`
  *    times the range scores at least the threshold, more the further out.
- * 4. Quiet: after an alert the detector stays silent (score 0) for `quiet`
+ * 4. Context channels (likelihood-context.ts, the `channels` setting):
+ *    SEASON, FLAT and DRIFT, on the same surprise scale.
+ * 5. Quiet: after an alert the detector stays silent (score 0) for `quiet`
  *    events; it keeps learning meanwhile.
  */
-
-export interface LikelihoodState {
-  /** Events seen. */
-  n: number;
-  /** Smallest and largest value seen (0 before the first). */
-  lo: number;
-  hi: number;
-  /** Previous value, fast and slow moving averages of the value, slow average of |step|. */
-  prev: number;
-  fast: number;
-  slow: number;
-  stepMean: number;
-  /** The last `averaging` raw scores of each scale, scale-major, as a ring. */
-  ring: number[];
-  /** Next ring slot. */
-  head: number;
-  /** Per scale: long-run mean and variance of the averaged raw score. */
-  mean: number[];
-  variance: number[];
-  /** Weight the long-run statistics have gathered (0 to 1). */
-  weight: number;
-  /** Events of silence left after an alert. */
-  quiet: number;
-  /** Seasonal baseline: moving average of the value per hour of the week (UTC), and events seen per slot (counted up to 1/seasonAlpha). */
-  week: number[];
-  weekN: number[];
-}
-
-export interface LikelihoodParams {
-  threshold: number;
-  warmup: number;
-  inputMin: number | null;
-  inputMax: number | null;
-  averaging: number;
-  memory: number;
-  minSpread: number;
-  novelty: number;
-  quiet: number;
-  fastAlpha: number;
-  slowAlpha: number;
-  seasonAlpha: number;
-}
-
-export const LIKELIHOOD_SCALES = ['step', 'fast', 'slow', 'vol', 'weekly'] as const;
-/** Time-of-week slots (1 hour each) of the seasonal baseline. */
-export const WEEK_SLOTS = 168;
-const WEEK_MS = 7 * 86_400_000;
-const SCALES = LIKELIHOOD_SCALES.length;
-
-export function likelihoodParams(p: Record<string, unknown>): LikelihoodParams {
-  return {
-    threshold: p.threshold as number,
-    warmup: p.warmup as number,
-    inputMin: (p.inputMin ?? null) as number | null,
-    inputMax: (p.inputMax ?? null) as number | null,
-    averaging: p.averaging as number,
-    memory: p.memory as number,
-    minSpread: p.minSpread as number,
-    novelty: p.novelty as number,
-    quiet: p.quiet as number,
-    fastAlpha: p.fastAlpha as number,
-    slowAlpha: p.slowAlpha as number,
-    seasonAlpha: p.seasonAlpha as number,
-  };
-}
 
 export function createLikelihood(p: Record<string, unknown>, field: string): DetectorModel<LikelihoodState> {
   const lp = likelihoodParams(p);
@@ -101,6 +39,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
   const givenRange = lp.inputMin !== null && lp.inputMax !== null && lp.inputMax > lp.inputMin ? lp.inputMax - lp.inputMin : null;
   const minVar = minSpread * minSpread;
   const raw = new Float64Array(SCALES);
+  const context: ContextSettings = { channels: lp.channels, averaging, longAlpha, minVar, threshold, warmup };
 
   const newState = (): LikelihoodState => ({
     n: 0,
@@ -118,6 +57,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
     quiet: 0,
     week: new Array<number>(WEEK_SLOTS).fill(0),
     weekN: new Array<number>(WEEK_SLOTS).fill(0),
+    context: newContextState(averaging),
   });
 
   return {
@@ -195,6 +135,13 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       const beyond = seenRange > 0 && excess > 0;
       let score = best;
       if (beyond) score = Math.max(score, threshold * (1 + excess / range));
+      // 4. Context channels, on the values learnt so far.
+      let ctx: ContextVerdict | null = null;
+      if (context.channels.length > 0) {
+        ctx = observeContext(s.context, context, x, time, s.slow, range, step, s.stepMean, s.lo);
+        if (!beyond && ctx.score > score) score = ctx.score;
+        else ctx = null;
+      }
 
       // Learn the value.
       const seenLo = s.lo;
@@ -210,7 +157,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
         learnSlot(s.week, s.weekN, weekSlot, x, seasonAlpha);
       }
 
-      // 4. Quiet after an alert.
+      // 5. Quiet after an alert.
       score = capScore(score);
       const seen = s.n - 1;
       if (!ready) return quietVerdict(field, x, s.slow, () => `warming up, ${seen} of ${warmup} events seen`, score);
@@ -221,7 +168,9 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       const anomalous = score >= threshold;
       if (anomalous) s.quiet = quiet;
       const why = (): string =>
-        beyond
+        ctx !== null
+        ? ctx.why()
+        : beyond
         ? `${fmt(x)} is outside the range seen so far (${fmt(seenLo)} to ${fmt(seenHi)}) by ${fmt((excess / range) * 100, 3)}% of the range beyond the ${fmt(novelty * 100, 3)}% margin`
         : `the last ${filled}-event average of its ${LIKELIHOOD_SCALES[bestScale]} deviation is ${fmt(bestZ, 3)} sd above its long-run level (surprise ${fmt(best, 3)}: about 1 in ${fmt(10 ** Math.min(best, 300), 2)})`;
       return {
@@ -237,42 +186,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       };
     },
 
-    restore(saved) {
-      const o = checkObject('LIKELIHOOD', saved);
-      const state: LikelihoodState = {
-        n: checkNumber('LIKELIHOOD', o, 'n', { integer: true, min: 0 }),
-        lo: checkNumber('LIKELIHOOD', o, 'lo'),
-        hi: checkNumber('LIKELIHOOD', o, 'hi'),
-        prev: checkNumber('LIKELIHOOD', o, 'prev'),
-        fast: checkNumber('LIKELIHOOD', o, 'fast'),
-        slow: checkNumber('LIKELIHOOD', o, 'slow'),
-        stepMean: checkNumber('LIKELIHOOD', o, 'stepMean', { min: 0 }),
-        ring: checkNumbers('LIKELIHOOD', o, 'ring', SCALES * averaging),
-        head: checkNumber('LIKELIHOOD', o, 'head', { integer: true, min: 0, max: averaging - 1 }),
-        mean: checkNumbers('LIKELIHOOD', o, 'mean', SCALES),
-        variance: checkNumbers('LIKELIHOOD', o, 'variance', SCALES),
-        weight: checkNumber('LIKELIHOOD', o, 'weight', { min: 0, max: 1 + 1e-9 }),
-        quiet: checkNumber('LIKELIHOOD', o, 'quiet', { integer: true, min: 0, max: quiet }),
-        week: checkNumbers('LIKELIHOOD', o, 'week', WEEK_SLOTS),
-        weekN: checkNumbers('LIKELIHOOD', o, 'weekN', WEEK_SLOTS),
-      };
-      if (
-        state.ring.length !== SCALES * averaging ||
-        state.mean.length !== SCALES ||
-        state.variance.length !== SCALES ||
-        state.week.length !== WEEK_SLOTS ||
-        state.weekN.length !== WEEK_SLOTS
-      ) {
-        throw new DetectorStateError(
-          'LIKELIHOOD',
-          `ring must hold ${SCALES * averaging} numbers, mean and variance ${SCALES} each, week and weekN ${WEEK_SLOTS} each`,
-        );
-      }
-      if (state.lo > state.hi || state.variance.some((v) => v < 0) || state.weekN.some((k) => !Number.isInteger(k) || k < 0)) {
-        throw new DetectorStateError('LIKELIHOOD', 'lo must not exceed hi, variances must not be negative and weekN must hold counts');
-      }
-      return state;
-    },
+    restore: (saved) => restoreLikelihood(saved, averaging, quiet),
   };
 }
 

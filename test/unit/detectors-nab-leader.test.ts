@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDetector, type DetectorModel, type Verdict } from '../../src/detectors/detector.ts';
 import { MAX_SCORE } from '../../src/detectors/format.ts';
-import { LIKELIHOOD_SCALES, WEEK_SLOTS, type LikelihoodState } from '../../src/detectors/likelihood.ts';
+import { LIKELIHOOD_SCALES, WEEK_SLOTS, type LikelihoodState } from '../../src/detectors/likelihood-state.ts';
 import { ENSEMBLE_MEMBER_KINDS, normalizeDetectorParams } from '../../src/detectors/params.ts';
 import { DetectorStateError } from '../../src/detectors/state-check.ts';
 import { surprise } from '../../src/detectors/tail.ts';
