@@ -18,11 +18,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'services',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/security/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/security/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           // Starts the broker if needed and recreates the test database once per run.
           globalSetup: ['test/support/global-setup.ts'],
         },
       },
+      // The console in Debian's Chromium (playwright-core) against a real gateway and worker.
+      { extends: true, test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/support/global-setup.ts'] } },
     ],
   },
 });

@@ -29,7 +29,8 @@ import WebSocket from 'ws';
 import { loadConfig, type Config } from '../src/core/config.ts';
 import { startGateway, type Gateway } from '../src/gateway/server.ts';
 import { openRuntime, type Runtime } from '../src/app/runtime.ts';
-import { startWorker, type Worker } from '../src/stream/worker.ts';
+import { workerPorts } from '../src/app/worker-side.ts';
+import { startWorker, type Worker } from '../src/stream/worker-startup.ts';
 import { LATENCY_SCHEMA, LatencyEvents, type BenchMessage } from './events.ts';
 
 // ---------- settings ----------
@@ -248,7 +249,7 @@ async function workerPhase(config: Config): Promise<Rate> {
     first = performance.now();
     cpuAtFirst = process.cpuUsage();
   };
-  worker = await startWorker(runtime!.services, config, log.child({ component: 'worker' }));
+  worker = await startWorker(workerPorts(runtime!.services), config, log.child({ component: 'worker' }));
   progress(`worker started (group ${config.consumerGroup}); waiting for its committed offsets to reach ${fmtInt(EVENTS)}`);
   let lastReport = performance.now();
   let lastCount = 0;

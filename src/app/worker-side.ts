@@ -2,8 +2,15 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import type { StartupReport } from '../core/readiness.ts';
 import type { Services } from '../services/container.ts';
-import { startWorker, type Worker } from '../stream/worker.ts';
+import type { WorkerPorts } from '../stream/ports.ts';
+import { startWorker, type Worker } from '../stream/worker-startup.ts';
 import { startWorkflows, type Workflows } from '../workflows/index.ts';
+
+/** The stream worker's ports, from the process's services (the worker sits below the service layer and names what it needs). */
+export function workerPorts(services: Services): WorkerPorts {
+  const { ports, pubsub, contracts, stats, registry } = services;
+  return { db: ports.db, redis: ports.redis, kafka: ports.kafka, pubsub, contracts, stats, registry };
+}
 
 export interface WorkerSide {
   /** Settles when both have started; rejects when either fails to. */
@@ -33,7 +40,7 @@ export function startWorkerSide(
     workflowsStartup.ready('outbox relay and runbook runner running');
   });
   const startingWorker = startWorker(
-    services,
+    workerPorts(services),
     config,
     log.child({ component: 'worker' }),
     { onExecutionsPlanned: () => workflows?.relayNow() },

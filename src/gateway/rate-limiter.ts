@@ -84,7 +84,7 @@ export class RateLimiter {
       );
       return { allowed: reply[0] === 1, retryAfterSeconds: reply[1] };
     } catch (error) {
-      this.log.warn({ error: (error as Error).message }, 'rate limiter: Redis unavailable, limiting in this process');
+      this.log.warn({ err: error }, 'rate limiter: Redis unavailable, limiting in this process');
       return this.takeLocally(key, bucket, cost);
     }
   }

@@ -123,6 +123,7 @@ export async function planExecutions(
 ): Promise<string[]> {
   const runbooks = await tx.runbook.findMany({
     where: {
+      archivedAt: null,
       AND: [
         { OR: [{ triggerStreamId: null }, { triggerStreamId: incident.streamId }] },
         { OR: [{ triggerDetectorId: null }, { triggerDetectorId: incident.detectorId }] },

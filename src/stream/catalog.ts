@@ -4,6 +4,7 @@ import type { DetectorKind, DetectorMode, Severity, StreamStatus } from '../gene
 import type { ContractCache, Validate } from './contracts.ts';
 import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../incidents/policy.ts';
 import type { GroupingContext } from '../incidents/writer.ts';
+import { PartitionCheck } from './partitioning.ts';
 
 /** A detector's current version, as the worker runs it. */
 export interface DetectorSpec {
@@ -35,6 +36,9 @@ export interface StreamSpec {
   schemaVersion: number;
   validate: Validate;
   detectors: DetectorSpec[];
+  /** Partitions of the topic as registered: keyed events are checked against Kafka's partitioner for this count. */
+  partitions?: number;
+  partitionCheck?: PartitionCheck;
 }
 
 /**
@@ -63,8 +67,10 @@ export class Catalog {
 
   async reload(version?: string): Promise<void> {
     const loadedAt = Date.now();
+    // Archived streams are not consumed and archived detectors not run (src/services/lifecycle.ts).
     const streams = await this.db.stream.findMany({
-      include: { detectors: { include: { versions: { orderBy: { version: 'desc' }, take: 1 } } } },
+      where: { archivedAt: null },
+      include: { detectors: { where: { archivedAt: null }, include: { versions: { orderBy: { version: 'desc' }, take: 1 } } } },
     });
     const accepted = streams.filter((stream) => this.accepts(stream.name));
     const schemas = await this.schemasNotHeld(accepted);
@@ -117,6 +123,8 @@ export class Catalog {
         schemaVersion: stream.schemaVersion,
         validate: this.contracts.lazy(stream.id, stream.schemaVersion, schemas.get(`${stream.id}@${stream.schemaVersion}`)),
         detectors,
+        partitions: stream.partitions,
+        partitionCheck: this.byTopic.get(stream.topic)?.partitionCheck ?? new PartitionCheck(),
       });
     }
     this.byTopic = next;

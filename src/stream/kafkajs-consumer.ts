@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { recordConsumerCrash } from '../telemetry/metrics.ts';
 import type { ConsumerHandlers, EventConsumer, TopicPartition } from './transport.ts';
 
 export interface KafkajsConsumerOptions {
@@ -61,6 +62,13 @@ export class KafkajsConsumer implements EventConsumer {
         partitions.map((partition) => ({ topic, partition })),
       );
       handlers.onAssignment(assigned);
+    });
+    // A crash stops consumption: kafkajs restarts the consumer after a retriable one, nothing does after the others.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      recordConsumerCrash(payload.groupId, payload.restart);
+      const message = payload.restart ? 'kafka consumer crashed; kafkajs restarts it' : 'kafka consumer crashed and does not restart';
+      this.options.log.error({ err: payload.error, groupId: payload.groupId, restart: payload.restart }, message);
+      handlers.onCrash?.(payload.error, payload.restart);
     });
     await consumer.connect();
     if (topics.length > 0) await consumer.subscribe({ topics, fromBeginning: true });

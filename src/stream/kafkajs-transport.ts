@@ -65,6 +65,11 @@ export class KafkajsTransport implements EventTransport {
     return metadata.topics[0]?.partitions.length;
   }
 
+  async addPartitions(topic: string, total: number): Promise<void> {
+    const admin = await this.getAdmin();
+    await admin.createPartitions({ validateOnly: false, timeout: 30_000, topicPartitions: [{ topic, count: total }] });
+  }
+
   async endOffsets(topic: string): Promise<Map<number, bigint>> {
     const admin = await this.getAdmin();
     const offsets = await admin.fetchTopicOffsets(topic);

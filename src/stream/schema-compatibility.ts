@@ -1,6 +1,8 @@
 import { isPlainObject } from '../core/param-checks.ts';
 import { propertyAt, type JsonSchema } from './json-schema.ts';
 import { schemaLimitProblem } from './schema-limits.ts';
+import { allowedValues, at, deepEqual, jsonTypeOf, label, show, stringList, typesOf, type Schema } from './schema-json-values.ts';
+import { compareBounds, compareMisc, compareSizes } from './schema-value-limits.ts';
 
 /**
  * Backward compatibility of a stream's data contract: a new schema may be
@@ -18,8 +20,6 @@ import { schemaLimitProblem } from './schema-limits.ts';
  * all; when the old schema constrained undeclared properties with an
  * `additionalProperties` schema, the new property is checked against that.
  */
-
-type Schema = Record<string, unknown>;
 
 // Keywords that never affect validity.
 const ANNOTATIONS = new Set([
@@ -232,79 +232,6 @@ function compareAllowedValues(o: Schema, n: Schema, path: string, out: string[])
   }
 }
 
-interface Bound {
-  value: number;
-  exclusive: boolean;
-  keyword: string;
-}
-
-function compareBounds(o: Schema, n: Schema, path: string, out: string[]): void {
-  for (const side of ['lower', 'upper'] as const) {
-    const was = bound(o, side);
-    const now = bound(n, side);
-    if (!now) continue;
-    const sign = side === 'lower' ? 1 : -1;
-    // Positive when the new bound is stricter than the old one.
-    const tighter = !was || sign * (now.value - was.value) > 0 || (now.value === was.value && now.exclusive && !was.exclusive);
-    if (tighter) {
-      out.push(`${at(path, now.keyword)}: ${side} bound tightened (was ${showBound(was, side)}, now ${showBound(now, side)})`);
-    }
-  }
-}
-
-function bound(s: Schema, side: 'lower' | 'upper'): Bound | undefined {
-  const [inclusiveKey, exclusiveKey] = side === 'lower' ? ['minimum', 'exclusiveMinimum'] : ['maximum', 'exclusiveMaximum'];
-  const candidates: Bound[] = [];
-  if (typeof s[inclusiveKey] === 'number') candidates.push({ value: s[inclusiveKey], exclusive: false, keyword: inclusiveKey });
-  if (typeof s[exclusiveKey] === 'number') candidates.push({ value: s[exclusiveKey], exclusive: true, keyword: exclusiveKey });
-  const sign = side === 'lower' ? 1 : -1;
-  let best: Bound | undefined;
-  for (const c of candidates) {
-    if (!best || sign * (c.value - best.value) > 0 || (c.value === best.value && c.exclusive)) best = c;
-  }
-  return best;
-}
-
-function showBound(b: Bound | undefined, side: 'lower' | 'upper'): string {
-  if (!b) return 'none';
-  const op = side === 'lower' ? (b.exclusive ? '>' : '>=') : b.exclusive ? '<' : '<=';
-  return `${op} ${b.value}`;
-}
-
-function compareSizes(o: Schema, n: Schema, path: string, out: string[]): void {
-  for (const keyword of ['minLength', 'minItems', 'minProperties']) {
-    const now = n[keyword];
-    const was = typeof o[keyword] === 'number' ? o[keyword] : 0;
-    if (typeof now === 'number' && now > was) out.push(`${at(path, keyword)}: tightened from ${was} to ${now}`);
-  }
-  for (const keyword of ['maxLength', 'maxItems', 'maxProperties']) {
-    const now = n[keyword];
-    const was = o[keyword];
-    if (typeof now !== 'number') continue;
-    if (typeof was !== 'number') out.push(`${at(path, keyword)}: newly limited to ${now}`);
-    else if (now < was) out.push(`${at(path, keyword)}: tightened from ${was} to ${now}`);
-  }
-}
-
-function compareMisc(o: Schema, n: Schema, path: string, out: string[]): void {
-  if (typeof n.multipleOf === 'number') {
-    const was = o.multipleOf;
-    // Multiples of 10 are still multiples of 5; the ratio test tolerates float noise like 0.3 / 0.1.
-    const ratio = typeof was === 'number' ? was / n.multipleOf : Number.NaN;
-    if (!(Math.abs(ratio - Math.round(ratio)) < 1e-9 && Math.round(ratio) >= 1)) {
-      out.push(`${at(path, 'multipleOf')}: values must now be multiples of ${n.multipleOf} (was ${typeof was === 'number' ? `multiples of ${was}` : 'any'})`);
-    }
-  }
-  if (n.uniqueItems === true && o.uniqueItems !== true) out.push(`${at(path, 'uniqueItems')}: arrays must now have unique items`);
-  for (const keyword of ['pattern', 'format']) {
-    if (n[keyword] !== undefined && n[keyword] !== o[keyword]) {
-      out.push(
-        `${at(path, keyword)}: changed from ${show(o[keyword])} to ${show(n[keyword])}; values accepted before may not match the new ${keyword}`,
-      );
-    }
-  }
-}
-
 function compareOthers(o: Schema, n: Schema, path: string, out: string[]): void {
   const keys = new Set([...Object.keys(o), ...Object.keys(n)]);
   for (const key of keys) {
@@ -314,58 +241,4 @@ function compareOthers(o: Schema, n: Schema, path: string, out: string[]): void 
     if (deepEqual(o[key], n[key])) continue;
     out.push(`${at(path, key)}: changed; cannot prove compatible (was ${show(o[key])}, now ${show(n[key])})`);
   }
-}
-
-/** The values an enum/const limits a schema to; undefined when unlimited. */
-function allowedValues(s: Schema): unknown[] | undefined {
-  if (s.const !== undefined) return [s.const];
-  return Array.isArray(s.enum) ? s.enum : undefined;
-}
-
-function typesOf(type: unknown): string[] | undefined {
-  if (typeof type === 'string') return [type];
-  if (Array.isArray(type)) return type.filter((t): t is string => typeof t === 'string');
-  return undefined;
-}
-
-function jsonTypeOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value;
-}
-
-function stringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
-}
-
-/** A JSON path like `properties.latency_ms.type`; names that are not plain identifiers are quoted. */
-function at(path: string, ...segments: string[]): string {
-  return segments.reduce((p, s) => {
-    const part = /^[A-Za-z_$][\w$-]*$/.test(s) ? s : `[${JSON.stringify(s)}]`;
-    return p === '' ? part : part.startsWith('[') ? `${p}${part}` : `${p}.${part}`;
-  }, path);
-}
-
-function label(path: string): string {
-  return path === '' ? '(root)' : path;
-}
-
-/** A value for a message, cut to one short line; undefined reads "absent". */
-function show(value: unknown): string {
-  if (value === undefined) return 'absent';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Structural equality of JSON values; object key order does not matter, as in JSON. */
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Schema)[k], (b as Schema)[k]));
 }

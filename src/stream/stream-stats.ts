@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { MisroutedSample } from './partitioning.ts';
 
 /** Rates are kept in 10-second buckets for the last minute: enough for "events per second now". */
 const BUCKET_MS = 10_000;
@@ -53,6 +54,15 @@ export interface StreamActivity {
   untrackedEvents?: number;
   /** Kafka timestamp of the newest event seen. */
   lastEventAt: number;
+  /** Keyed events that arrived on another partition than Kafka's Java client picks for their series key. */
+  misrouted?: { count: number; last: MisroutedSample };
+}
+
+/** What the workers have seen of a stream's partitioning, ever (kept with the stream's counts). */
+export interface MisroutingRecord {
+  total: number;
+  firstAt: Date;
+  last: MisroutedSample;
 }
 
 export interface StreamRates {
@@ -60,6 +70,8 @@ export interface StreamRates {
   errorRate: number;
   /** Events over the last minute that some detector did not score (series cap reached). */
   untrackedEvents: number;
+  /** Keyed events over the last minute that arrived on another partition than their series key hashes to. */
+  misroutedEvents: number;
   lastEventAt: Date | null;
 }
 
@@ -83,6 +95,9 @@ export class StreamStats {
     current.deadLetters += activity.deadLetters;
     current.untrackedEvents = (current.untrackedEvents ?? 0) + (activity.untrackedEvents ?? 0);
     current.lastEventAt = Math.max(current.lastEventAt, activity.lastEventAt);
+    if (activity.misrouted) {
+      current.misrouted = { count: (current.misrouted?.count ?? 0) + activity.misrouted.count, last: activity.misrouted.last };
+    }
   }
 
   /** Writes what was recorded since the last flush; returns the streams that had activity. */
@@ -98,6 +113,12 @@ export class StreamStats {
       pipeline.hincrby(key, `e:${bucket}`, activity.events);
       pipeline.hincrby(key, `d:${bucket}`, activity.deadLetters);
       if (activity.untrackedEvents) pipeline.hincrby(key, `u:${bucket}`, activity.untrackedEvents);
+      if (activity.misrouted) {
+        pipeline.hincrby(key, `m:${bucket}`, activity.misrouted.count);
+        pipeline.hincrby(key, 'misrouted', activity.misrouted.count);
+        pipeline.hsetnx(key, 'misroutedSince', String(activity.misrouted.last.at));
+        pipeline.hset(key, 'misroutedLast', JSON.stringify(activity.misrouted.last));
+      }
       // Only moves forward: several workers write the same stream.
       pipeline.eval(
         "local v = tonumber(redis.call('HGET', KEYS[1], 'last') or '0'); if tonumber(ARGV[1]) > v then redis.call('HSET', KEYS[1], 'last', ARGV[1]) end; return 0",
@@ -105,7 +126,7 @@ export class StreamStats {
         key,
         String(activity.lastEventAt),
       );
-      for (let old = bucket - WINDOW_BUCKETS - 6; old <= bucket - WINDOW_BUCKETS; old++) pipeline.hdel(key, `e:${old}`, `d:${old}`, `u:${old}`);
+      for (let old = bucket - WINDOW_BUCKETS - 6; old <= bucket - WINDOW_BUCKETS; old++) pipeline.hdel(key, `e:${old}`, `d:${old}`, `u:${old}`, `m:${old}`);
       pipeline.pexpire(key, 7 * 24 * 3600 * 1000);
       for (const series of WINDOW_SERIES) {
         if (series.suffix === '') continue;
@@ -150,10 +171,12 @@ export class StreamStats {
     let events = 0;
     let deadLetters = 0;
     let untrackedEvents = 0;
+    let misroutedEvents = 0;
     for (let b = bucket - WINDOW_BUCKETS + 1; b <= bucket; b++) {
       events += Number(fields[`e:${b}`] ?? 0);
       deadLetters += Number(fields[`d:${b}`] ?? 0);
       untrackedEvents += Number(fields[`u:${b}`] ?? 0);
+      misroutedEvents += Number(fields[`m:${b}`] ?? 0);
     }
     const seconds = (WINDOW_BUCKETS - 1) * (BUCKET_MS / 1000) + (now % BUCKET_MS) / 1000;
     const last = Number(fields.last ?? 0);
@@ -161,7 +184,15 @@ export class StreamStats {
       eventsPerSecond: events / seconds,
       errorRate: events === 0 ? 0 : deadLetters / events,
       untrackedEvents,
+      misroutedEvents,
       lastEventAt: last > 0 ? new Date(last) : null,
     };
+  }
+
+  /** Misrouted events seen on the stream ever, and the latest; null when none was. */
+  async misrouting(streamId: string): Promise<MisroutingRecord | null> {
+    const [total, since, last] = await this.redis.hmget(KEY(streamId), 'misrouted', 'misroutedSince', 'misroutedLast');
+    if (!total || !last) return null;
+    return { total: Number(total), firstAt: new Date(Number(since ?? 0)), last: JSON.parse(last) as MisroutedSample };
   }
 }

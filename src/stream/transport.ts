@@ -33,6 +33,8 @@ export interface TopicAdmin {
   ensureTopic(topic: string, partitions: number, maxMessageBytes?: number): Promise<void>;
   /** Partition count, or undefined when the topic does not exist. */
   partitionCount(topic: string): Promise<number | undefined>;
+  /** Grows the topic to `total` partitions (Kafka cannot shrink a topic); resolves once they have leaders. */
+  addPartitions(topic: string, total: number): Promise<void>;
   /** Latest offset per partition (the offset the next message will get). */
   endOffsets(topic: string): Promise<Map<number, bigint>>;
   /** Per partition, the first offset whose timestamp is at or after `time` (the end offset if none is). */
@@ -82,6 +84,8 @@ export interface ConsumerHandlers {
   onBatch(batch: IncomingBatch, control: BatchControl): Promise<void>;
   /** The partitions this member owns after a (re)balance. */
   onAssignment(assigned: TopicPartition[]): void;
+  /** The consumer crashed; `restarting`: it restarts on its own, else it has stopped consuming. */
+  onCrash?(error: Error, restarting: boolean): void;
 }
 
 /**

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { PubSub } from '../pubsub/pubsub.ts';
-import type { Services } from '../services/container.ts';
+import type { WorkerPorts } from './ports.ts';
 import { StreamStats } from './stream-stats.ts';
 
 /** Longest a worker's Redis command may take (a Redis that accepts connections but does not answer). */
@@ -14,14 +14,14 @@ const DROPPED_REPORT_MS = 10_000;
 /**
  * What the worker writes to Redis (its heartbeat, stream stats, canary
  * arrivals, live pushes of anomalies and incidents) is never what it detects
- * with, and must never hold a batch: the services it is given run over a
+ * with, and must never hold a batch: the ports it is given run over a
  * connection of its own that refuses commands at once while Redis is away
  * (no offline queue, no retries) and gives up on one after
  * WORKER_REDIS_TIMEOUT_MS. A push that fails is dropped (what it announced
  * is in PostgreSQL); stats wait in memory until Redis is back.
  */
-export async function withWorkerRedis(services: Services, log: Logger): Promise<{ services: Services; close(): Promise<void> }> {
-  const redis = new Redis(services.ports.config.redisUrl, {
+export async function withWorkerRedis(ports: WorkerPorts, redisUrl: string, log: Logger): Promise<{ ports: WorkerPorts; close(): Promise<void> }> {
+  const redis = new Redis(redisUrl, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: WORKER_REDIS_TIMEOUT_MS,
@@ -31,16 +31,16 @@ export async function withWorkerRedis(services: Services, log: Logger): Promise<
   redis.on('error', (error: Error) => {
     if (away) return;
     away = true;
-    log.warn({ error: error.message }, 'redis unreachable: heartbeat, stream stats and live pushes wait; detection goes on');
+    log.warn({ err: error }, 'redis unreachable: heartbeat, stream stats and live pushes wait; detection goes on');
   });
   redis.on('ready', () => {
     if (away) log.info('redis reachable again');
     away = false;
   });
   await once(redis, 'ready', { signal: AbortSignal.timeout(CONNECT_WAIT_MS) }).catch(() => undefined);
-  const pubsub = new DroppingPubSub(redis, services.pubsub, log);
+  const pubsub = new DroppingPubSub(redis, ports.pubsub, log);
   return {
-    services: { ...services, pubsub, stats: new StreamStats(redis), ports: { ...services.ports, redis } },
+    ports: { ...ports, pubsub, stats: new StreamStats(redis), redis },
     close: async () => {
       pubsub.report();
       await redis.quit().catch(() => redis.disconnect());

@@ -2,7 +2,13 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import type { StartupReport } from '../core/readiness.ts';
 import { KafkajsConsumer } from './kafkajs-consumer.ts';
+import type { WorkerPorts } from './ports.ts';
 import type { EventConsumer } from './transport.ts';
+import { StreamWorker } from './worker.ts';
+import { DEFAULT_WORKER_OPTIONS, type Worker, type WorkerOptions } from './worker-options.ts';
+import { withWorkerRedis } from './worker-redis.ts';
+
+export type { Worker, WorkerOptions } from './worker-options.ts';
 
 /**
  * The Kafka group a worker joins. Kafka assigns a group's partitions over the
@@ -54,3 +60,39 @@ export function reportingConsumer(consumer: EventConsumer, startup: StartupRepor
 }
 
 const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/**
+ * A worker whose Redis writes never hold a batch (withWorkerRedis), started:
+ * its heartbeat written and the registry read. `startup` hears how its start
+ * goes, for /readyz.
+ */
+export async function startWorker(
+  ports: WorkerPorts,
+  config: Config,
+  log: Logger,
+  options?: Partial<WorkerOptions>,
+  startup?: StartupReport,
+): Promise<Worker> {
+  const redisSide = await withWorkerRedis(ports, config.redisUrl, log);
+  let consumerStarted = false;
+  const createConsumer = startup
+    ? () => {
+        consumerStarted = true;
+        return reportingConsumer(configuredConsumer(config, log), startup);
+      }
+    : () => configuredConsumer(config, log);
+  const configured = { ...DEFAULT_WORKER_OPTIONS, checkpointEvents: config.checkpointEvents, checkpointIntervalMs: config.checkpointIntervalMs };
+  const worker = new StreamWorker(redisSide.ports, config, log, createConsumer, { ...configured, ...options });
+  startup?.pending('loading the registry');
+  await worker.start().catch(async (error: unknown) => {
+    await redisSide.close();
+    throw error;
+  });
+  if (!consumerStarted) startup?.ready('no ACTIVE stream to consume');
+  return {
+    id: worker.id,
+    refreshed: () => worker.membership.refreshed(),
+    listening: worker.listening,
+    stop: () => worker.stop().finally(() => redisSide.close()),
+  };
+}

@@ -1,4 +1,5 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import { RateWindow } from './rate-window.ts';
 
 /**
  * Vigil's metrics: the instruments, created once when telemetry starts, and
@@ -29,6 +30,7 @@ interface Instruments {
   canaryLatency: Histogram;
   stepFailures: Counter;
   jobFailures: Counter;
+  consumerCrashes: Counter;
   openSubscriptions: UpDownCounter;
 }
 
@@ -51,53 +53,7 @@ function withTimeout<T>(work: Promise<T>): Promise<T> {
   ]).finally(() => clearTimeout(timer));
 }
 
-// ---------- per-stream rates over the last minute, in this process ----------
-
-const BUCKET_MS = 5_000;
-const BUCKETS = 12;
-
-/** Per 5-second bucket for the last minute: `events per second` and `error rate` as gauges. */
-class RateWindow {
-  private readonly stamps = new Float64Array(BUCKETS).fill(-1);
-  /** Events committed (valid or dead-lettered). */
-  private readonly committed = new Float64Array(BUCKETS);
-  /** Events dead-lettered or held in a batch that failed. */
-  private readonly errors = new Float64Array(BUCKETS);
-  /** Events of batches that failed (to be fetched again). */
-  private readonly failed = new Float64Array(BUCKETS);
-
-  add(now: number, committed: number, deadLetters: number, failed: number): void {
-    const bucket = Math.floor(now / BUCKET_MS);
-    const i = bucket % BUCKETS;
-    if (this.stamps[i] !== bucket) {
-      this.stamps[i] = bucket;
-      this.committed[i] = 0;
-      this.errors[i] = 0;
-      this.failed[i] = 0;
-    }
-    this.committed[i]! += committed;
-    this.errors[i]! += deadLetters + failed;
-    this.failed[i]! += failed;
-  }
-
-  read(now: number): { eventsPerSecond: number; errorRate: number } {
-    const bucket = Math.floor(now / BUCKET_MS);
-    let committed = 0;
-    let errors = 0;
-    let failed = 0;
-    for (let i = 0; i < BUCKETS; i++) {
-      if (this.stamps[i]! > bucket - BUCKETS) {
-        committed += this.committed[i]!;
-        errors += this.errors[i]!;
-        failed += this.failed[i]!;
-      }
-    }
-    const seconds = ((BUCKETS - 1) * BUCKET_MS + (now % BUCKET_MS)) / 1000;
-    const seen = committed + failed;
-    return { eventsPerSecond: committed / seconds, errorRate: seen === 0 ? 0 : errors / seen };
-  }
-}
-
+/** Per-stream rates over the last minute, in this process. */
 const windows = new Map<string, RateWindow>();
 
 // ---------- attributes, allocated once per stream ----------
@@ -148,7 +104,7 @@ export function installMetrics(meter: Meter): void {
     deadLetters: meter.createCounter('vigil_dead_letters', { description: 'Events dead-lettered (malformed, oversized, contract violation), by stream' }),
     anomalies: meter.createCounter('vigil_anomalies', { description: 'Anomalies recorded, by stream and severity' }),
     processingErrors: meter.createCounter('vigil_processing_errors', {
-      description: 'Failures while processing: a batch that must be fetched again, a freshness check, a dead-letter copy; by stream and stage',
+      description: 'Failures while processing: a batch that must be fetched again, a freshness check, a dead-letter copy, a write of series points; by stream and stage',
     }),
     detectionLatency: meter.createHistogram('vigil_detection_latency_seconds', {
       description: "From an anomalous event's own time to its anomaly being committed (window latency), by stream",
@@ -167,6 +123,9 @@ export function installMetrics(meter: Meter): void {
     }),
     stepFailures: meter.createCounter('vigil_runbook_step_failures', { description: 'Runbook step attempts that failed, by action' }),
     jobFailures: meter.createCounter('vigil_runbook_job_failures', { description: 'BullMQ job attempts that failed, by job name' }),
+    consumerCrashes: meter.createCounter('vigil_consumer_crashes', {
+      description: 'Kafka consumer crashes (kafkajs consumer.crash), by group and whether it restarts on its own',
+    }),
     openSubscriptions: meter.createUpDownCounter('vigil_open_subscriptions', { description: 'GraphQL subscriptions open on this gateway, by channel' }),
   };
 
@@ -254,7 +213,7 @@ export function recordSilenceAnomalies(stream: string, anomalies: readonly { sev
   for (const anomaly of anomalies) m.anomalies.add(1, { stream, severity: anomaly.severity });
 }
 
-export type ProcessingStage = 'batch' | 'freshness' | 'dead_letter_copy';
+export type ProcessingStage = 'batch' | 'freshness' | 'dead_letter_copy' | 'series_points';
 
 /** A processing failure; `events` is how many events it held back (a failed batch's size), for the error rate. */
 export function recordProcessingError(stream: string, stage: ProcessingStage, events = 0): void {
@@ -279,6 +238,11 @@ export function recordStepFailure(action: string): void {
 
 export function recordJobFailure(job: string): void {
   instruments?.jobFailures.add(1, { job });
+}
+
+/** The Kafka consumer crashed; `restarting`: kafkajs restarts it (a retriable error), else the worker must. */
+export function recordConsumerCrash(group: string, restarting: boolean): void {
+  instruments?.consumerCrashes.add(1, { group, restarting: String(restarting) });
 }
 
 export function subscriptionOpened(channel: string): void {

@@ -1,5 +1,4 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
-import type { Db } from '../store/db.ts';
 import { recordStepFailure } from './metrics.ts';
 import { childTraceparent, formatTraceparent, parseTraceparent } from './trace-context.ts';
 
@@ -8,12 +7,14 @@ import { childTraceparent, formatTraceparent, parseTraceparent } from './trace-c
  *
  *   publishEvents (gateway; child of the caller's traceparent, injected as the Kafka header)
  *   ├─ detect (worker; per anomaly, child of the message's traceparent)
- *   │  ├─ commit (the batch's database transaction)
+ *   │  ├─ commit (the batch's database transaction, recorded once it settled)
  *   │  └─ publish anomaly (the pub/sub announcement)
  *   └─ runbook step (per step attempt of a runbook the anomaly's incident started)
  *
  * Events that make no anomaly get no span: the worker's per-event cost stays zero.
- * No context manager is installed; parents are passed explicitly.
+ * No context manager is installed; parents are passed explicitly. This module
+ * only records: whatever it traces (a commit, a query for a parent) is done by
+ * the caller, which hands over the times and outcomes.
  */
 
 const TRACER = 'vigil';
@@ -96,13 +97,16 @@ export interface CommittedAnomaly {
   offset: bigint;
 }
 
+/** How a batch's transaction ended: the anomalies it created, or why it failed. */
+export type CommitOutcome = { committed: readonly CommittedAnomaly[] } | { failed: unknown };
+
 /**
  * The spans of one batch's anomalies. A batch without anomalies gets
- * NO_DETECTIONS, whose methods only call through.
+ * NO_DETECTIONS, whose methods record nothing.
  */
 export interface Detections {
-  /** Runs the batch's transaction, recorded as a `commit` child of every detect span. */
-  commit<R extends { anomalies: CommittedAnomaly[] }>(work: () => Promise<R>): Promise<R>;
+  /** Records the batch's transaction, begun at `startTime` (nowMs()), as a `commit` child of every detect span. */
+  recordCommit(startTime: number, outcome: CommitOutcome): void;
   /** Runs an anomaly's pub/sub announcement, recorded as a `publish anomaly` child of its detect span. */
   publish(anomaly: CommittedAnomaly, channel: string, work: () => Promise<void>): Promise<void>;
   /** Ends the detect spans (idempotent). */
@@ -110,7 +114,7 @@ export interface Detections {
 }
 
 export const NO_DETECTIONS: Detections = {
-  commit: (work) => work(),
+  recordCommit: () => undefined,
   publish: (_anomaly, _channel, work) => work(),
   end: () => undefined,
 };
@@ -148,35 +152,30 @@ class DetectionSpans implements Detections {
     return tracer().startSpan(name, { kind: SpanKind.INTERNAL, startTime, attributes }, trace.setSpan(ROOT_CONTEXT, parent));
   }
 
-  async commit<R extends { anomalies: CommittedAnomaly[] }>(work: () => Promise<R>): Promise<R> {
-    const start = nowMs();
+  recordCommit(startTime: number, outcome: CommitOutcome): void {
+    const end = nowMs();
     const attributes = { 'db.system.name': 'postgresql', 'db.operation.name': 'transaction' };
-    try {
-      const result = await work();
-      const end = nowMs();
-      const created = new Map(result.anomalies.map((a) => [keyOf(a), a.id]));
+    if ('committed' in outcome) {
+      const created = new Map(outcome.committed.map((a) => [keyOf(a), a.id]));
       for (const [key, span] of this.spans) {
-        this.child(span, 'commit', start, attributes).end(end);
+        this.child(span, 'commit', startTime, attributes).end(end);
         const id = created.get(key);
         // Not created: the row existed already (the event was processed before, e.g. after a crash).
         span.setAttributes(id ? { 'vigil.anomaly.id': id } : { 'vigil.anomaly.duplicate': true });
       }
-      return result;
-    } catch (error) {
-      const end = nowMs();
-      for (const span of this.spans.values()) {
-        const commit = this.child(span, 'commit', start, attributes);
-        if ((error as Error | undefined)?.name === 'ReplayedError') {
-          // Not a failure: the partition was replayed meanwhile and the batch is dropped, to be read again.
-          commit.addEvent('batch dropped: partition replayed', undefined, end);
-          span.setAttribute('vigil.batch.dropped', true);
-        } else {
-          fail(commit, error);
-          fail(span, error);
-        }
-        commit.end(end);
+      return;
+    }
+    for (const span of this.spans.values()) {
+      const commit = this.child(span, 'commit', startTime, attributes);
+      if ((outcome.failed as Error | undefined)?.name === 'ReplayedError') {
+        // Not a failure: the partition was replayed meanwhile and the batch is dropped, to be read again.
+        commit.addEvent('batch dropped: partition replayed', undefined, end);
+        span.setAttribute('vigil.batch.dropped', true);
+      } else {
+        fail(commit, outcome.failed);
+        fail(span, outcome.failed);
       }
-      throw error;
+      commit.end(end);
     }
   }
 
@@ -229,27 +228,14 @@ export interface StepInfo {
 }
 
 /**
- * The traceparent of an incident's first anomaly that carried one: runbook
- * steps join that anomaly's trace. One indexed lookup per step attempt.
+ * Runs one attempt of a runbook step in a `runbook step` span, a child of
+ * `traceparent` (the incident's first anomaly's, which the caller looked up)
+ * when there is one, else a trace of its own; the execution id is an
+ * attribute either way. A failed attempt also counts in
+ * vigil_runbook_step_failures.
  */
-export async function incidentTraceparent(db: Db, incidentId: string | null): Promise<string | null> {
-  if (!incidentId) return null;
-  const first = await db.anomaly.findFirst({
-    where: { incidentId, traceparent: { not: null } },
-    orderBy: { id: 'asc' },
-    select: { traceparent: true },
-  });
-  return first?.traceparent ?? null;
-}
-
-/**
- * Runs one attempt of a runbook step in a `runbook step` span, in the trace
- * of the incident's first anomaly when there is one (else a trace of its own;
- * the execution id is an attribute either way). A failed attempt also
- * counts in vigil_runbook_step_failures.
- */
-export async function traceRunbookStep<T>(db: Db, step: StepInfo, work: () => Promise<T>): Promise<T> {
-  const parent = contextOf(await incidentTraceparent(db, step.incidentId).catch(() => null));
+export async function traceRunbookStep<T>(traceparent: string | null, step: StepInfo, work: () => Promise<T>): Promise<T> {
+  const parent = contextOf(traceparent);
   const span = tracer().startSpan(
     'runbook step',
     {

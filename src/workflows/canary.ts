@@ -33,7 +33,8 @@ export async function sendCanaries(
   now: () => number = Date.now,
 ): Promise<CanarySummary> {
   const { db, kafka, redis } = services.ports;
-  const streams = await db.stream.findMany({ where: { status: 'ACTIVE' }, orderBy: { id: 'asc' } });
+  // An archived stream is not consumed: a canary sent to it would only ever be reported lost.
+  const streams = await db.stream.findMany({ where: { status: 'ACTIVE', archivedAt: null }, orderBy: { id: 'asc' } });
   const summary: CanarySummary = { streams: 0, canaries: 0, failed: 0 };
   for (const stream of streams) {
     if (stream.name === SELF_STREAM_NAME || !acceptsStream(stream.name)) continue;
@@ -55,7 +56,7 @@ export async function sendCanaries(
     } catch (error) {
       // One stream that cannot be reached must not stop the others; its round never arrives, which is reported.
       summary.failed++;
-      log.warn({ stream: stream.name, error: (error as Error).message }, 'canary not sent');
+      log.warn({ stream: stream.name, err: error }, 'canary not sent');
     }
   }
   return summary;

@@ -3,10 +3,10 @@ import type { Config } from '../core/config.ts';
 import type { Services } from '../services/container.ts';
 import { streamNameFilter } from '../stream/catalog.ts';
 import { PeriodicTask } from './periodic.ts';
-import { createRunbookQueue } from './queue.ts';
+import { createWorkflowQueue } from './queue.ts';
 import { reconcileRunbooks } from './reconciler.ts';
 import { OutboxRelay } from './relay.ts';
-import { RunbookRunner } from './runner.ts';
+import { WorkflowRunner } from './runner.ts';
 import { restoreMissingSchedules } from './schedule-keeper.ts';
 import { watchRecurringJobs } from './schedule-watch.ts';
 import { consumesSelfStream, ensureSelfStream } from './self-monitor.ts';
@@ -24,11 +24,11 @@ export interface Workflows {
  * schedule watch).
  */
 export async function startWorkflows(services: Services, config: Config, log: Logger): Promise<Workflows> {
-  const { queue, connection } = createRunbookQueue(config.redisUrl, config.queuePrefix);
+  const { queue, connection } = createWorkflowQueue(config.redisUrl, config.queuePrefix);
   queue.on('error', (error: Error) => log.warn({ error: error.message }, 'runbook queue error'));
   const acceptsStream = streamNameFilter(config.workerStreams);
   const relay = new OutboxRelay(services.ports.db, queue, log.child({ component: 'outbox-relay' }), acceptsStream);
-  const runner = new RunbookRunner(services, config, queue, log.child({ component: 'runbook-runner' }));
+  const runner = new WorkflowRunner(services, config, queue, log.child({ component: 'workflow-runner' }));
   // Before the runner (which schedules the sampler) and before the stream worker loads its catalog.
   if (config.selfMonitorMs > 0 && consumesSelfStream(config.workerStreams)) {
     await ensureSelfStream(services, config, log.child({ component: 'self-monitor' })).catch((error: Error) =>

@@ -1,9 +1,16 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 
-/** The one BullMQ queue of runbook work: starting executions, their steps, verification, sweeps. */
-export const RUNBOOK_QUEUE = 'runbooks';
+/**
+ * The one BullMQ queue of the workflows: runbook executions (start, steps,
+ * verification) and the recurring jobs (retention, SLAs, self-monitoring,
+ * canaries, the incident sweep). Its Redis name, `runbooks`, is from before
+ * the recurring jobs joined it; it stays so that running deployments keep
+ * their jobs and schedulers.
+ */
+export const WORKFLOW_QUEUE = 'runbooks';
 
+/** A runbook execution's jobs (runbook-machine.ts). */
 export type RunbookJob =
   | { name: 'start'; data: { executionId: string } }
   /**
@@ -11,7 +18,10 @@ export type RunbookJob =
    * enqueued it again after Redis lost it (the retry budget and attempt numbers go on from there).
    */
   | { name: 'step'; data: { executionId: string; index: number; priorAttempts?: number } }
-  | { name: 'verify'; data: { executionId: string } }
+  | { name: 'verify'; data: { executionId: string } };
+
+/** The recurring jobs, each made by a job scheduler (schedules.ts) and run from a dispatch table (recurring-jobs.ts). */
+export type ScheduledJob =
   | { name: 'sweep-incidents'; data: Record<string, never> }
   | { name: 'retention'; data: Record<string, never> }
   /** `streams`: the stream-name patterns of the worker that scheduled it (VIGIL_WORKER_STREAMS); null: every stream. */
@@ -21,15 +31,18 @@ export type RunbookJob =
   /** `streams`: the stream-name patterns to sample (VIGIL_SELF_MONITOR_STREAMS), null: every ACTIVE stream; `group`: whose lag. */
   | { name: 'self-monitor'; data: { streams: string[] | null; group: string } };
 
+/** Every job the workflow queue carries. */
+export type WorkflowJob = RunbookJob | ScheduledJob;
+
 /** BullMQ needs connections that retry forever (maxRetriesPerRequest: null); they are its own. */
 export function bullConnection(redisUrl: string): Redis {
   return new Redis(redisUrl, { maxRetriesPerRequest: null });
 }
 
 /** The queue, and its connection: whoever must know when Redis comes back listens to its 'ready'. */
-export function createRunbookQueue(redisUrl: string, prefix: string): { queue: Queue; connection: Redis } {
+export function createWorkflowQueue(redisUrl: string, prefix: string): { queue: Queue; connection: Redis } {
   const connection = bullConnection(redisUrl);
-  return { queue: new Queue(RUNBOOK_QUEUE, { connection, prefix }), connection };
+  return { queue: new Queue(WORKFLOW_QUEUE, { connection, prefix }), connection };
 }
 
 /** Job ids are derived from what they do, so enqueueing twice (a retry, a relay restart) adds nothing. */

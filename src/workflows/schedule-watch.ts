@@ -24,7 +24,7 @@ export async function recordRecurringRun(db: Db, schedulerId: string, log: Logge
       INSERT INTO "RecurringJobRun" ("schedulerId", "lastRunAt") VALUES (${schedulerId}, ${at})
       ON CONFLICT ("schedulerId") DO UPDATE SET "lastRunAt" = GREATEST("RecurringJobRun"."lastRunAt", EXCLUDED."lastRunAt")`;
   } catch (error) {
-    log.warn({ schedulerId, error: (error as Error).message }, 'could not record a recurring job run');
+    log.warn({ schedulerId, err: error }, 'could not record a recurring job run');
   }
 }
 

@@ -1,6 +1,6 @@
 import type { JobSchedulerTemplateOptions, Queue } from 'bullmq';
 import type { Config } from '../core/config.ts';
-import type { RunbookJob } from './queue.ts';
+import type { ScheduledJob } from './queue.ts';
 import { consumesSelfStream } from './self-monitor.ts';
 
 const KEEP = { removeOnComplete: 100, removeOnFail: 100 };
@@ -9,7 +9,7 @@ const KEEP = { removeOnComplete: 100, removeOnFail: 100 };
 export interface RecurringJob {
   schedulerId: string;
   everyMs: number;
-  job: RunbookJob & { opts?: JobSchedulerTemplateOptions };
+  job: ScheduledJob & { opts?: JobSchedulerTemplateOptions };
 }
 
 /**

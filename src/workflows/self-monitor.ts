@@ -201,7 +201,7 @@ export async function sampleSelf(
   const self = await db.stream.findUnique({ where: { name: SELF_STREAM_NAME } });
   if (!self) return { sampled: 0 };
   const accepts = streamNameFilter(patterns ?? undefined);
-  const streams = (await db.stream.findMany({ where: { status: 'ACTIVE', id: { not: self.id } }, orderBy: { id: 'asc' } })).filter((s) =>
+  const streams = (await db.stream.findMany({ where: { status: 'ACTIVE', archivedAt: null, id: { not: self.id } }, orderBy: { id: 'asc' } })).filter((s) =>
     accepts(s.name),
   );
   if (streams.length === 0) return { sampled: 0 };

@@ -40,9 +40,13 @@ export class SlaEvaluator {
     private readonly onExecutionsPlanned: (executionIds: string[]) => void = () => undefined,
   ) {}
 
-  /** Every SLA of an accepted, ACTIVE stream (a paused stream is not judged: its SLAs keep their state). */
+  /** Every SLA of an accepted, ACTIVE stream (a paused stream is not judged: its SLAs keep their state); archived ones are not judged at all. */
   async evaluateAll(acceptsStream: (streamName: string) => boolean): Promise<SlaEvaluationSummary> {
-    const slas = await this.services.ports.db.sla.findMany({ include: { stream: true, detector: true }, orderBy: { id: 'asc' } });
+    const slas = await this.services.ports.db.sla.findMany({
+      where: { archivedAt: null, stream: { archivedAt: null } },
+      include: { stream: true, detector: true },
+      orderBy: { id: 'asc' },
+    });
     const summary: SlaEvaluationSummary = { evaluated: 0, breached: [], recovered: [], failed: 0 };
     for (const sla of slas) {
       if (!acceptsStream(sla.stream.name) || sla.stream.status !== 'ACTIVE') continue;
@@ -54,7 +58,7 @@ export class SlaEvaluator {
       } catch (error) {
         // One SLA that cannot be measured must not stop the others.
         summary.failed++;
-        this.log.warn({ sla: sla.id, error: (error as Error).message }, 'SLA evaluation failed');
+        this.log.warn({ sla: sla.id, err: error }, 'SLA evaluation failed');
       }
     }
     return summary;

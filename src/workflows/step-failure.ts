@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { redactUrlsIn } from '../core/redact-url.ts';
 import type { Services } from '../services/container.ts';
-import type { RunbookJob } from './queue.ts';
+import type { WorkflowJob } from './queue.ts';
 
 /** BullMQ's reason when it fails a job whose workers died more than maxStalledCount times. */
 export const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
@@ -110,7 +110,7 @@ export async function recordGivenUpJob(services: Services, job: GivenUpJob, maxS
     job.failedReason === STALLED_TOO_OFTEN || job.failedReason === undefined
       ? stalledReason(Math.max(job.stalledCounter, maxStalls + 1))
       : job.failedReason;
-  const { name, data } = job as unknown as RunbookJob;
+  const { name, data } = job as unknown as WorkflowJob;
   switch (name) {
     case 'step': {
       // BullMQ counted the failure it gave up with among the attempts made.

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bullConnection, RUNBOOK_QUEUE } from '../../src/workflows/queue.ts';
+import { bullConnection, WORKFLOW_QUEUE } from '../../src/workflows/queue.ts';
 import { TEST_REDIS_URL, uniqueName } from '../support/env.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { spawnVigil, waitFor, type VigilProcess } from '../support/processes.ts';
@@ -36,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const p of running) p.kill('SIGKILL');
   await hook?.close();
-  const queue = new Queue(RUNBOOK_QUEUE, { connection: bullConnection(TEST_REDIS_URL), prefix: queuePrefix });
+  const queue = new Queue(WORKFLOW_QUEUE, { connection: bullConnection(TEST_REDIS_URL), prefix: queuePrefix });
   await queue.obliterate({ force: true }).catch(() => undefined);
   await queue.close();
   await h?.close();

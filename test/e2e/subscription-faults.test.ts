@@ -5,6 +5,7 @@ import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 import { uniqueName } from '../support/env.ts';
 import { startHarness, type Harness } from '../support/harness.ts';
 import { anomalyRow, anomalyTarget, Collector, commitAnomaly, producer, subscriptionClient } from '../support/resume.ts';
+import { Signal } from '../support/signal.ts';
 
 /**
  * Faults around live pushes: the gateway a subscriber is connected to
@@ -26,12 +27,8 @@ afterAll(async () => {
 /** What an SDK subscription received, with a wait on its arrivals. */
 function sdkSubscriber(options: { filter?: Record<string, unknown>; apiKey?: string }) {
   const received: AnomalyPush[] = [];
-  const waiters = new Set<() => void>();
+  const arrivals = new Signal();
   let ended: { error: unknown } | undefined;
-  const wake = () => {
-    for (const waiter of waiters) waiter();
-    waiters.clear();
-  };
   const subscription: ResumableSubscription = subscribeResumable<AnomalyPush>({
     url: h.wsUrl,
     apiKey: options.apiKey ?? h.secrets.VIEWER,
@@ -42,26 +39,15 @@ function sdkSubscriber(options: { filter?: Record<string, unknown>; apiKey?: str
     retryDelayMs: () => 50,
     onItem: (item) => {
       received.push(item);
-      wake();
+      arrivals.notify();
     },
     onEnd: (error) => {
       ended = { error };
-      wake();
+      arrivals.notify();
     },
   });
-  const until = async (done: () => boolean, what: string, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      if (Date.now() > deadline) throw new Error(`${what}: timed out after ${received.length} items, ended: ${JSON.stringify(ended)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        waiters.add(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  };
+  const until = (done: () => boolean, what: string, ms = 30_000) =>
+    arrivals.until(done, ms, () => `${what}: ${received.length} items, ended: ${JSON.stringify(ended)}`);
   return { subscription, received, ids: () => received.map((item) => item.id), until, ended: () => ended };
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canaryKey, recordCanaryArrival, recordCanarySent } from '../../src/stream/canary.ts';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { sendCanaries } from '../../src/workflows/canary.ts';
 import { uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';

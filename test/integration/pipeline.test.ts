@@ -2,11 +2,15 @@ import { createClient, type Client } from 'graphql-ws';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
+import { CHANNELS } from '../../src/pubsub/pubsub.ts';
+import { publishUntilHeard, unstoredAnomaly, type AnomalyTarget } from '../support/resume.ts';
+import { waitForCommitted } from '../support/streams.ts';
 
 const prefix = uniqueName('pipe');
+const group = `${prefix}-group`;
 let h: Harness;
 let worker: Worker;
 let producer: Producer;
@@ -15,7 +19,7 @@ let ws: Client;
 beforeAll(async () => {
   h = await startHarness();
   // A small event limit, so an oversized event still fits under the broker's own message limit.
-  worker = await startTestWorker(h, { streams: [`${prefix}*`], group: `${prefix}-group`, maxEventBytes: 64 * 1024 });
+  worker = await startTestWorker(h, { streams: [`${prefix}*`], group, maxEventBytes: 64 * 1024 });
   producer = new Kafka({ brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).producer({
     createPartitioner: Partitioners.DefaultPartitioner,
   });
@@ -41,9 +45,15 @@ async function registerStreamWithDetector(partitions: number) {
   return { stream, detector };
 }
 
-/** Resolves with the first `count` anomalies the subscription delivers for a stream. */
-function collectAnomalies(streamId: string, count: number, timeoutMs = 60_000): Promise<Record<string, any>[]> {
-  return new Promise((resolve, reject) => {
+/**
+ * Subscribes to a stream's anomalies; resolves once the subscription is live (it heard a probe, an
+ * announced anomaly that is in no table), with the first `count` real anomalies it delivers after.
+ */
+async function collectAnomalies(target: AnomalyTarget, count: number, timeoutMs = 60_000): Promise<{ arriving: Promise<Record<string, any>[]> }> {
+  const probe = unstoredAnomaly(target, 999);
+  let heardProbe!: () => void;
+  const live = new Promise<void>((resolve) => (heardProbe = resolve));
+  const arriving = new Promise<Record<string, any>[]>((resolve, reject) => {
     const received: Record<string, any>[] = [];
     const timer = setTimeout(() => {
       unsubscribe();
@@ -54,12 +64,14 @@ function collectAnomalies(streamId: string, count: number, timeoutMs = 60_000): 
         query: `subscription($f: AnomalyFilter) { anomalies(filter: $f) {
           id value score seriesKey explanation traceId detector { id } source { topic partition offset key }
         } }`,
-        variables: { f: { streamId } },
+        variables: { f: { streamId: target.streamId } },
       },
       {
         next: (message) => {
           if (message.errors) return reject(new Error(JSON.stringify(message.errors)));
-          received.push((message.data as any).anomalies);
+          const anomaly = (message.data as any).anomalies;
+          if (anomaly.id === probe.id) return heardProbe();
+          received.push(anomaly);
           if (received.length >= count) {
             clearTimeout(timer);
             unsubscribe();
@@ -71,14 +83,14 @@ function collectAnomalies(streamId: string, count: number, timeoutMs = 60_000): 
       },
     );
   });
+  await publishUntilHeard(h.runtime.services.pubsub, CHANNELS.anomalies, [probe], Promise.race([live, arriving]));
+  return { arriving };
 }
 
 describe('the stream worker', () => {
   it('delivers an outlier to a graphql-ws subscriber with its source, and lineage agrees', async () => {
     const { stream, detector } = await registerStreamWithDetector(1);
-    const arriving = collectAnomalies(stream.id, 1);
-    // Let the subscription register before events flow.
-    await new Promise((r) => setTimeout(r, 300));
+    const { arriving } = await collectAnomalies({ streamId: stream.id, detectorId: detector.id, topic: stream.topic }, 1);
     const base = Date.parse('2026-11-30T10:00:00Z');
     const normal = Array.from({ length: 200 }, (_, i) => ({
       key: 'web-1',
@@ -136,14 +148,7 @@ describe('the stream worker', () => {
       { key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 5000 }) },
     ];
     await producer.send({ topic: stream.topic, messages });
-    const deadline = Date.now() + 60_000;
-    let offset: bigint | undefined;
-    while (Date.now() < deadline) {
-      offset = (await h.runtime.services.ports.db.consumerOffset.findFirst({ where: { topic: stream.topic } }))?.nextOffset;
-      if (offset === BigInt(messages.length)) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(offset).toBe(BigInt(messages.length));
+    await waitForCommitted(h, group, stream.topic, messages.length);
     const letters = await h.runtime.services.ports.db.deadLetter.findMany({ where: { streamId: stream.id }, orderBy: { offset: 'asc' } });
     expect(letters.map((l) => [Number(l.offset), l.reason.split(':')[0]])).toEqual([
       [40, 'malformed JSON'],
@@ -171,12 +176,7 @@ describe('the stream worker', () => {
         { key: 'h', value: JSON.stringify({ host: 'h', latency_ms: 1 }) },
       ],
     });
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const offset = (await h.runtime.services.ports.db.consumerOffset.findFirst({ where: { topic: stream.topic } }))?.nextOffset;
-      if (offset === 2n) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForCommitted(h, group, stream.topic, 2);
     const [letter] = await h.runtime.services.ports.db.deadLetter.findMany({ where: { streamId: stream.id } });
     expect(letter?.reason).toMatch(/^malformed JSON/);
     expect(letter?.eventKey).toBe('bin\uFFFDkey');
@@ -200,14 +200,7 @@ describe('at the default event limit (1 MiB)', () => {
       await producer.send({ topic: stream.topic, messages: [{ key: 'h', value: value(1) }] });
       await producer.send({ topic: stream.topic, messages: [{ key: 'h', value: huge }] });
       await producer.send({ topic: stream.topic, messages: [{ key: 'h', value: value(2) }] });
-      const deadline = Date.now() + 60_000;
-      let offset: bigint | undefined;
-      while (Date.now() < deadline) {
-        offset = (await h.runtime.services.ports.db.consumerOffset.findFirst({ where: { topic: stream.topic } }))?.nextOffset;
-        if (offset === 3n) break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(offset).toBe(3n);
+      await waitForCommitted(h, `${bigPrefix}-group`, stream.topic, 3);
       const letters = await h.runtime.services.ports.db.deadLetter.findMany({ where: { streamId: stream.id } });
       expect(letters.map((l) => [Number(l.offset), l.reason.split(':')[0]])).toEqual([[1, 'oversized']]);
       expect(letters[0]!.reason).toMatch(/1048576/);

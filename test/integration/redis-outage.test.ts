@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_HEARTBEAT_PREFIX } from '../../src/services/health.ts';
-import type { Worker } from '../../src/stream/worker.ts';
+import { WORKER_HEARTBEAT_PREFIX } from '../../src/stream/worker-heartbeat.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { freePort, waitFor } from '../support/processes.ts';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
-import { bullConnection, jobIds, RUNBOOK_QUEUE } from '../../src/workflows/queue.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
+import { bullConnection, jobIds, WORKFLOW_QUEUE } from '../../src/workflows/queue.ts';
 import { uniqueName } from '../support/env.ts';
 import { startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { startPrivateRedis, type PrivateRedis } from '../support/private-redis.ts';
@@ -57,7 +57,7 @@ describe('the runbook reconciler', () => {
       // The retry would wait a minute: only the reconciler can bring the step back within the test.
       workflows: { queuePrefix, stepBackoffMs: 60_000, reconcileMs: 500 },
     });
-    queue = new Queue(RUNBOOK_QUEUE, { connection: bullConnection(redis.url), prefix: queuePrefix });
+    queue = new Queue(WORKFLOW_QUEUE, { connection: bullConnection(redis.url), prefix: queuePrefix });
     queue.on('error', () => undefined);
 
     await sendEvents(h, stream.topic, [{ at: 0, value: 1500 }]);

@@ -2,7 +2,7 @@ import type { FormattedExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { uniqueName } from '../support/env.ts';
 import { startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';

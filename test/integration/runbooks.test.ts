@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { uniqueName } from '../support/env.ts';
 import { graphqlErrors, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { startReceiver, type Receiver, type ReceiverScript } from '../support/receiver.ts';

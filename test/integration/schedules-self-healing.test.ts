@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/core/config.ts';
 import { startWorkflows, type Workflows } from '../../src/workflows/index.ts';
-import { bullConnection, RUNBOOK_QUEUE } from '../../src/workflows/queue.ts';
+import { bullConnection, WORKFLOW_QUEUE } from '../../src/workflows/queue.ts';
 import { recurringJobsOf } from '../../src/workflows/schedules.ts';
 import { SELF_STREAM_NAME } from '../../src/workflows/self-monitor.ts';
 import { uniqueName } from '../support/env.ts';
@@ -44,7 +44,7 @@ afterAll(async () => {
 async function startOwnWorkflows(overrides: Partial<Config>): Promise<{ config: Config; queue: Queue }> {
   const config: Config = { ...h.runtime.services.ports.config, canaryMs: 0, ...overrides };
   running.push(await startWorkflows(h.runtime.services, config, h.runtime.services.ports.log.child({ component: 'test-workflows' })));
-  const queue = new Queue(RUNBOOK_QUEUE, { connection: bullConnection(redis.url), prefix: config.queuePrefix });
+  const queue = new Queue(WORKFLOW_QUEUE, { connection: bullConnection(redis.url), prefix: config.queuePrefix });
   queue.on('error', () => undefined);
   queues.push(queue);
   return { config, queue };

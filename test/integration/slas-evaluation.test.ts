@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthService } from '../../src/services/health.ts';
 import { KafkajsTransport } from '../../src/stream/kafkajs-transport.ts';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { SlaEvaluator } from '../../src/workflows/sla-evaluation.ts';
 import { uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';

@@ -7,7 +7,8 @@ import { newId } from '../../src/core/ids.ts';
 import { CHANNELS } from '../../src/pubsub/pubsub.ts';
 import { uniqueName } from '../support/env.ts';
 import { registerLatencyStream, startHarness, type Harness } from '../support/harness.ts';
-import { anomalyRow } from '../support/resume.ts';
+import { anomalyRow, publishUntilHeard } from '../support/resume.ts';
+import { Signal } from '../support/signal.ts';
 
 /**
  * Live anomalies through real clients: graphql-ws over WebSocket and
@@ -72,7 +73,7 @@ class Subscription {
   readonly results: ExecutionResult<{ anomalies: Received }>[] = [];
   error: unknown;
   completed = false;
-  private waiters: (() => void)[] = [];
+  private readonly changed = new Signal();
   readonly unsubscribe: () => void;
 
   constructor(client: WsClient | SseClient, variables: Record<string, unknown> = {}) {
@@ -86,7 +87,7 @@ class Subscription {
 
   private push(change: () => void) {
     change();
-    for (const wake of this.waiters.splice(0)) wake();
+    this.changed.notify();
   }
 
   get anomalies(): Received[] {
@@ -94,36 +95,14 @@ class Subscription {
   }
 
   /** Resolves once `done` holds, or rejects after `ms`. */
-  async until(done: () => boolean, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; heard ${JSON.stringify({ results: this.results, error: String(this.error), completed: this.completed })}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 100));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  until(done: () => boolean, ms = 10_000): Promise<void> {
+    return this.changed.until(done, ms, () => `heard ${JSON.stringify({ results: this.results, error: String(this.error), completed: this.completed })}`);
   }
 
   /** Publishes `payloads` in order, again every 100 ms, until an anomaly with id `expected` arrives: no guessing when the subscription is live. */
   async publishUntilReceived(expected: string, ...payloads: object[]): Promise<void> {
-    let publishing = true;
-    const loop = (async () => {
-      while (publishing) {
-        for (const payload of payloads) await h.runtime.services.pubsub.publish(CHANNELS.anomalies, payload);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
-    try {
-      await this.until(() => this.anomalies.some((a) => a.id === expected) || this.error !== undefined || this.completed);
-    } finally {
-      publishing = false;
-      await loop;
-    }
+    const heard = this.until(() => this.anomalies.some((a) => a.id === expected) || this.error !== undefined || this.completed);
+    await publishUntilHeard(h.runtime.services.pubsub, CHANNELS.anomalies, payloads, heard);
   }
 
   /** The errors of the first result, or of a transport error carrying GraphQL errors. */

@@ -5,7 +5,7 @@ import { GraphQLClient } from 'graphql-request';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/otel.ts';
 import { uniqueName } from '../support/env.ts';
 import { startHarness, startTestWorker, type Harness } from '../support/harness.ts';

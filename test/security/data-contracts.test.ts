@@ -1,8 +1,8 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
-import { deadLetterTopic } from '../../src/services/streams.ts';
-import type { Worker } from '../../src/stream/worker.ts';
+import { deadLetterTopic } from '../../src/stream/topic-names.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { graphqlErrors, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';

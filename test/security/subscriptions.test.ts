@@ -2,6 +2,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS } from '../../src/pubsub/pubsub.ts';
 import { registerLatencyStream, startHarness, type Harness } from '../support/harness.ts';
+import { publishUntilHeard } from '../support/resume.ts';
 import { expectStillResponsive } from './probe.ts';
 import { RawGraphqlWs } from './ws-socket.ts';
 
@@ -120,10 +121,8 @@ describe('stream health', () => {
       for (const id of ids) socket.subscribe(id, `subscription($s: ID) { streamHealth(streamId: $s) { ingestionLag } }`, { s: stream.id });
       const started = Date.now();
       // Pushes repeat until every subscriber has one: no guessing when the subscriptions are live.
-      while (!ids.every((id) => socket.messagesFor(id).some((m) => m.type === 'next'))) {
-        await h.runtime.services.pubsub.publish(CHANNELS.streamHealth, { streamId: stream.id });
-        await socket.until(() => ids.every((id) => socket.messagesFor(id).length > 0), 100).catch(() => undefined);
-      }
+      const everyoneHeard = socket.until(() => ids.every((id) => socket.messagesFor(id).some((m) => m.type === 'next')), 30_000);
+      await publishUntilHeard(h.runtime.services.pubsub, CHANNELS.streamHealth, [{ streamId: stream.id }], everyoneHeard);
       const intervals = Math.ceil((Date.now() - started) / 1000) + 1;
       expect(computations).toBeGreaterThan(0);
       expect(computations).toBeLessThanOrEqual(intervals);

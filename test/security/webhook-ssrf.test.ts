@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EMPTY_ALLOWLIST } from '../../src/core/allowlist.ts';
 import { postOutbound } from '../../src/outbound/post.ts';
 import { OutboundRefusedError, type Resolver } from '../../src/outbound/target-guard.ts';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { uniqueName } from '../support/env.ts';
 import { graphqlErrors, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { startEndlessBody, startRedirector, type HostileServer } from '../support/hostile-servers.ts';

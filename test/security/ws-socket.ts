@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import { Signal } from '../support/signal.ts';
 
 type Message = { type: string; id?: string; payload?: unknown };
 
@@ -10,7 +11,7 @@ type Message = { type: string; id?: string; payload?: unknown };
 export class RawGraphqlWs {
   readonly messages: Message[] = [];
   closed: { code: number; reason: string } | undefined;
-  private waiters: (() => void)[] = [];
+  private readonly changed = new Signal();
 
   private constructor(private readonly socket: WebSocket) {
     socket.on('message', (data) => this.wake(() => this.messages.push(JSON.parse(String(data)) as Message)));
@@ -55,19 +56,8 @@ export class RawGraphqlWs {
     return this.messages.filter((m) => m.id === id);
   }
 
-  async until(done: () => boolean, ms = 10_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; heard ${JSON.stringify({ messages: this.messages.slice(-5), closed: this.closed })}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  until(done: () => boolean, ms = 10_000): Promise<void> {
+    return this.changed.until(done, ms, () => `heard ${JSON.stringify({ messages: this.messages.slice(-5), closed: this.closed })}`);
   }
 
   close(): void {
@@ -76,6 +66,6 @@ export class RawGraphqlWs {
 
   private wake(change: () => void): void {
     change();
-    for (const wake of this.waiters.splice(0)) wake();
+    this.changed.notify();
   }
 }

@@ -1,11 +1,12 @@
 import { GraphQLClient } from 'graphql-request';
 import { loadConfig, type Config } from '../../src/core/config.ts';
-import { startWorkflows } from '../../src/workflows/index.ts';
+import { startWorkflows, type Workflows } from '../../src/workflows/index.ts';
 import { startGateway, type Gateway } from '../../src/gateway/server.ts';
 import type { Role } from '../../src/generated/prisma/enums.ts';
 import { openRuntime, type Runtime } from '../../src/app/runtime.ts';
 import { createLogger } from '../../src/telemetry/logger.ts';
-import { startWorker, type Worker, type WorkerOptions } from '../../src/stream/worker.ts';
+import { workerPorts } from '../../src/app/worker-side.ts';
+import { startWorker, type Worker, type WorkerOptions } from '../../src/stream/worker-startup.ts';
 import { LATENCY_SCHEMA } from '../../bench/events.ts';
 import { TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_KAFKA_BROKERS, TEST_REDIS_URL, TEST_WEBHOOK_ALLOW, uniqueName } from './env.ts';
 
@@ -40,8 +41,15 @@ const TEST_EDGE_ENV = {
   VIGIL_AUTH_FAILURES_PER_MINUTE: '1000000',
 };
 
-export async function startHarness(options: { consumerGroup?: string; env?: Record<string, string> } = {}): Promise<Harness> {
-  const config = loadConfig({
+export interface HarnessOptions {
+  consumerGroup?: string;
+  /** Environment variables over the test defaults (see testConfig). */
+  env?: Record<string, string>;
+}
+
+/** A process's configuration over the test services, with the rate limits lifted unless `env` sets them. */
+export function testConfig(options: HarnessOptions = {}): Config {
+  return loadConfig({
     ...TEST_EDGE_ENV,
     ...(options.consumerGroup ? { VIGIL_CONSUMER_GROUP: options.consumerGroup } : {}),
     DATABASE_URL: TEST_DATABASE_URL,
@@ -53,8 +61,17 @@ export async function startHarness(options: { consumerGroup?: string; env?: Reco
     VIGIL_WEBHOOK_ALLOW: TEST_WEBHOOK_ALLOW,
     ...options.env,
   });
-  const log = createLogger(config.logLevel, 'vigil-test');
-  const runtime = await openRuntime(config, log, { migrate: false });
+}
+
+/** The adapters and services of a Vigil process over the test services (the database is migrated by global setup). */
+export async function openTestRuntime(options: HarnessOptions = {}): Promise<Runtime> {
+  const config = testConfig(options);
+  return openRuntime(config, createLogger(config.logLevel, 'vigil-test'), { migrate: false });
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const runtime = await openTestRuntime(options);
+  const log = runtime.services.ports.log;
   const gateway = await startGateway(runtime.services, log, 0);
   const url = `http://127.0.0.1:${gateway.port}/graphql`;
   const client = (secret?: string) =>
@@ -117,6 +134,11 @@ export async function registerLatencyStream(h: Harness, partitions = 1): Promise
   return result.registerStream;
 }
 
+/** A test's worker; `workflows` when it runs the runbook side too (its relay's readiness: `relayed()`). */
+export interface TestWorker extends Worker {
+  workflows?: Workflows;
+}
+
 /** A stream worker in this process over the harness's services, limited to some streams and a group of its own. */
 export async function startTestWorker(
   h: Harness,
@@ -134,7 +156,7 @@ export async function startTestWorker(
     /** VIGIL_MAX_KEY_LENGTH and VIGIL_MAX_SERIES_PER_DETECTOR for this worker only. */
     bounds?: Partial<Pick<Config, 'maxKeyLength' | 'maxSeriesPerDetector'>>;
   } & Partial<WorkerOptions>,
-): Promise<Worker> {
+): Promise<TestWorker> {
   const { streams, group, maxEventBytes, workflows: workflowConfig, bounds, ...workerOptions } = options;
   const base = h.runtime.services.ports.config;
   const config: Config = {
@@ -150,13 +172,14 @@ export async function startTestWorker(
   };
   const log = h.runtime.services.ports.log.child({ component: 'test-worker' });
   const workflows = workflowConfig ? await startWorkflows(h.runtime.services, config, log) : undefined;
-  const worker = await startWorker(h.runtime.services, config, log, {
+  const worker = await startWorker(workerPorts(h.runtime.services), config, log, {
     catalogRefreshMs: 500,
     ...(workflows ? { onExecutionsPlanned: () => workflows.relayNow() } : {}),
     ...workerOptions,
   });
   return {
-    id: worker.id,
+    ...worker,
+    workflows,
     stop: async () => {
       await worker.stop();
       await workflows?.stop();

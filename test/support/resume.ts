@@ -4,10 +4,11 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import WebSocket from 'ws';
 import type { Anomaly } from '../../src/generated/prisma/client.ts';
 import { newId } from '../../src/core/ids.ts';
-import { CHANNELS } from '../../src/pubsub/pubsub.ts';
+import { CHANNELS, type PubSub } from '../../src/pubsub/pubsub.ts';
 import { serializeAnomaly } from '../../src/stream/serialize.ts';
 import { uniqueName } from './env.ts';
 import { registerLatencyStream, type Harness } from './harness.ts';
+import { Signal } from './signal.ts';
 
 /**
  * What the resumable-subscription tests share: rows committed and announced
@@ -34,7 +35,7 @@ export interface Item {
 export class Collector {
   readonly items: Item[] = [];
   readonly failures: unknown[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly changed = new Signal();
   readonly unsubscribe: () => void;
 
   constructor(client: WsClient | SseClient, query: string, variables: Record<string, unknown>) {
@@ -45,20 +46,15 @@ export class Collector {
           if (result.errors?.length) this.failures.push(result.errors);
           const item = Object.values(result.data ?? {})[0] as Item | undefined;
           if (item) this.items.push(item);
-          this.wake();
+          this.changed.notify();
         },
         error: (error: unknown) => {
           this.failures.push(error);
-          this.wake();
+          this.changed.notify();
         },
-        complete: () => this.wake(),
+        complete: () => this.changed.notify(),
       },
     );
-  }
-
-  private wake(): void {
-    for (const waiter of this.waiters) waiter();
-    this.waiters.clear();
   }
 
   ids(): string[] {
@@ -67,19 +63,9 @@ export class Collector {
 
   /** Resolves once `done` holds after an item arrived; rejects on a failure or after `ms`. */
   async until(done: () => boolean, what: string, ms = 30_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done()) {
-      if (this.failures.length > 0) throw new Error(`${what}: the subscription failed: ${JSON.stringify(this.failures)}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${what}: timed out after ${this.items.length} items (last ${JSON.stringify(this.items.at(-1))})`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.add(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    const failed = () => this.failures.length > 0;
+    await this.changed.until(() => failed() || done(), ms, () => `${what}: ${this.items.length} items (last ${JSON.stringify(this.items.at(-1))})`);
+    if (failed() && !done()) throw new Error(`${what}: the subscription failed: ${JSON.stringify(this.failures)}`);
   }
 }
 
@@ -170,4 +156,26 @@ export function producer(commit: () => Promise<string>): { committed: string[]; 
       await loop;
     },
   };
+}
+
+/** An anomaly as the worker announces one, for a row that is not in PostgreSQL: subscribers get it as it came. */
+export function unstoredAnomaly(target: AnomalyTarget, value: number): { id: string } & Record<string, unknown> {
+  const row = anomalyRow(target, value);
+  return { ...serializeAnomaly({ ...row, incidentId: null, label: null, labelNote: null, labelledBy: null, slaId: null }), id: row.id };
+}
+
+/**
+ * Publishes `payloads` on `channel`, again every 100 ms, until `heard`
+ * settles (and as it settles): the server does not say when a subscription
+ * is live, so a test rings until its subscriber hears.
+ */
+export async function publishUntilHeard(pubsub: PubSub, channel: string, payloads: object[], heard: Promise<unknown>): Promise<void> {
+  let settled = false;
+  const done = heard.finally(() => (settled = true));
+  const quiet = done.catch(() => undefined);
+  while (!settled) {
+    for (const payload of payloads) await pubsub.publish(channel, payload);
+    await Promise.race([quiet, new Promise((resolve) => setTimeout(resolve, 100))]);
+  }
+  await done;
 }

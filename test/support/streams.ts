@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Anomaly } from '../../src/generated/prisma/client.ts';
 import { TEST_KAFKA_BROKERS } from './env.ts';
+import { waitFor } from './processes.ts';
 import { LATENCY_SCHEMA, REGISTER_STREAM, type Harness } from './harness.ts';
 import type { SeededEvent } from './seeded-events.ts';
 
@@ -47,6 +48,16 @@ export async function produceEvents(topics: string[], events: SeededEvent[]): Pr
 export async function committedEvents(h: Harness, group: string, topic: string): Promise<number> {
   const rows = await h.runtime.services.ports.db.consumerOffset.findMany({ where: { groupId: group, topic } });
   return rows.reduce((sum, row) => sum + Number(row.nextOffset), 0);
+}
+
+/** Resolves once the worker has committed `count` events of `topic` for `group` (in PostgreSQL, with their effects). */
+export async function waitForCommitted(h: Harness, group: string, topic: string, count: number, timeoutMs = 60_000): Promise<void> {
+  let committed = 0;
+  await waitFor(
+    async () => (committed = await committedEvents(h, group, topic)) === count,
+    timeoutMs,
+    () => `${committed} of ${count} events of ${topic} committed for ${group}`,
+  );
 }
 
 /**

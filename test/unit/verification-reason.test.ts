@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notHelpedBecause } from '../../src/workflows/runner.ts';
+import { notHelpedBecause } from '../../src/workflows/runbook-verify.ts';
 
 describe('why a remediation was not verified', () => {
   it('names new anomalies, SLAs still breached, or both', () => {
