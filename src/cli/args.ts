@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 
 /**
  * Bad usage of the command line: an unknown command or option, a missing or
@@ -18,7 +18,7 @@ export interface Parsed {
  * UsageErrors (its own messages name the option but end in advice about `--`
  * that does not fit here).
  */
-export function parseCommandLine(args: string[], options: ParseArgsOptionsConfig, maxPositionals = 0): Parsed {
+export function parseCommandLine(args: string[], options: OptionsConfig, maxPositionals = 0): Parsed {
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -79,3 +79,6 @@ export function integerValue(option: string, value: string, min: number, max: nu
 export function flag(parsed: Parsed, name: string): boolean {
   return parsed.values[name] === true;
 }
+
+/** The options of one command, in node:util parseArgs' shape (its type is not exported under a name on Node 20's types). */
+export type OptionsConfig = NonNullable<Parameters<typeof parseArgs>[0]>['options'] & object;

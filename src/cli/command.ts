@@ -1,4 +1,4 @@
-import type { ParseArgsOptionsConfig } from 'node:util';
+import type { OptionsConfig } from './args.ts';
 import type { Parsed } from './args.ts';
 
 /** Where a command writes: the console in use, captured lines in tests. */
@@ -28,14 +28,14 @@ export interface Command {
   /** Option descriptions and notes shown by `--help`, without the synopsis. */
   details?: string;
   /** Its options; --help/-h is added to every command. */
-  options: ParseArgsOptionsConfig;
+  options: OptionsConfig;
   /** Positional arguments after the command words it accepts (default 0). */
   positionals?: number;
   /** Resolves with the exit code: 0 done, 1 failed, 2 bad usage. */
   run(parsed: Parsed, io: CliIo): Promise<number>;
 }
 
-export const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies ParseArgsOptionsConfig;
+export const JSON_OPTION = { json: { type: 'boolean' } } as const satisfies OptionsConfig;
 
 /** Text of `vigil <command> --help`. */
 export function commandHelp(command: Command): string {
