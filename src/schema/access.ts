@@ -4,7 +4,7 @@ import { connectionOf, NodeRef, RoleEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { ApiKeyRef, AuditEntryRef, ViewerRef } from './refs.ts';
 import { ADMIN_KEY_ID } from '../services/api-keys.ts';
-import { idKeyset, paginate } from '../services/pagination.ts';
+import { AuditLogFilterInput, ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 
 ApiKeyRef.implement({
   interfaces: [NodeRef],
@@ -73,12 +73,15 @@ builder.queryFields((t) => ({
   }),
   auditLog: t.field({
     type: AuditEntryConnection,
-    args: { first: t.arg.int(), after: t.arg.string() },
+    args: {
+      filter: t.arg({ type: AuditLogFilterInput, description: 'Which entries: by actor, actions, target, outcome and time range; absent: all.' }),
+      first: t.arg.int(),
+      after: t.arg.string(),
+      orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }),
+    },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'ADMIN');
-      return paginate(args, ({ take, afterId }) =>
-        ctx.services.ports.db.auditEntry.findMany({ where: idKeyset(afterId), orderBy: { id: 'asc' }, take }),
-      );
+      return ctx.services.auditEntries.list(args.filter, args);
     },
   }),
 }));

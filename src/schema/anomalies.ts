@@ -7,6 +7,7 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { deliveredCursor, resumableEvents } from './resumable.ts';
+import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 import {
   AnomalyRef,
   DetectorRef,
@@ -118,7 +119,7 @@ export const AnomalyConnection = connectionOf('Anomaly', AnomalyRef);
 builder.queryFields((t) => ({
   anomalies: t.field({
     type: AnomalyConnection,
-    args: { filter: t.arg({ type: AnomalyFilterInput }), first: t.arg.int(), after: t.arg.string() },
+    args: { filter: t.arg({ type: AnomalyFilterInput }), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
       return ctx.services.anomalies.list(args.filter, args);

@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { DeadLetterRef, EventRefRef, StreamRef } from './refs.ts';
+import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 
 DeadLetterRef.implement({
   interfaces: [NodeRef],
@@ -24,7 +25,7 @@ const DeadLetterConnection = connectionOf('DeadLetter', DeadLetterRef);
 builder.queryFields((t) => ({
   deadLetters: t.field({
     type: DeadLetterConnection,
-    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
+    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
       return ctx.services.deadLetters.list(args.streamId, args);

@@ -4,6 +4,7 @@ import { audited, authorize } from './guard.ts';
 import { incidentPolicyOf } from '../services/detectors.ts';
 import type { IncidentPolicy } from '../incidents/policy.ts';
 import { DetectorRef, DetectorVersionRef, StreamRef } from './refs.ts';
+import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
 
 export const DetectorKindEnum = builder.enumType('DetectorKind', {
   values: {
@@ -130,7 +131,7 @@ const UpdateDetectorInput = builder.inputType('UpdateDetectorInput', {
 builder.queryFields((t) => ({
   detectors: t.field({
     type: DetectorConnection,
-    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string() },
+    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string(), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
       return ctx.services.detectors.list(args.streamId, args);

@@ -48,7 +48,7 @@ const HealthRef = builder.objectRef<{ components: Awaited<ReturnType<HealthServi
     streams: t.field({
       type: [StreamHealthRef],
       resolve: async (_h, _a, ctx) => {
-        const streams = await ctx.services.ports.db.stream.findMany({ orderBy: { id: 'asc' } });
+        const streams = await ctx.services.ports.db.stream.findMany({ where: { archivedAt: null }, orderBy: { id: 'asc' } });
         return Promise.all(streams.map((s) => ctx.services.health.stream(s)));
       },
     }),

@@ -7,6 +7,7 @@ import { audited, authorize } from './guard.ts';
 import { deliveredCursor, resumableEvents } from './resumable.ts';
 import { IncidentEventRef, IncidentRef, RunbookExecutionRef, StreamRef } from './refs.ts';
 import { AnomalyConnection } from './anomalies.ts';
+import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 
 const IncidentStatusEnum = builder.enumType('IncidentStatus', { values: ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const });
 
@@ -61,7 +62,7 @@ const IncidentConnection = connectionOf('Incident', IncidentRef);
 builder.queryFields((t) => ({
   incidents: t.field({
     type: IncidentConnection,
-    args: { filter: t.arg({ type: IncidentFilterInput }), first: t.arg.int(), after: t.arg.string() },
+    args: { filter: t.arg({ type: IncidentFilterInput }), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
       return ctx.services.incidents.list(args.filter, args);

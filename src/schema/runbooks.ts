@@ -6,6 +6,7 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { deliveredCursor } from './resumable.ts';
+import { INCLUDE_ARCHIVED_DESCRIPTION, ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 import {
   DetectorRef,
   IncidentRef,
@@ -74,7 +75,7 @@ RunbookRef.implement({
     cooldownSeconds: t.exposeInt('cooldownSeconds'),
     executions: t.field({
       type: RunbookExecutionConnection,
-      args: { first: t.arg.int(), after: t.arg.string() },
+      args: { first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
       resolve: (r, args, ctx) => ctx.services.executions.list({ runbookId: r.id }, args),
     }),
   }),
@@ -137,7 +138,7 @@ RunbookExecutionRef.implement({
   }),
 });
 
-const RunbookTriggerInput = builder.inputType('RunbookTriggerInput', {
+export const RunbookTriggerInput = builder.inputType('RunbookTriggerInput', {
   fields: (t) => ({
     streamId: t.id(),
     detectorId: t.id(),
@@ -145,7 +146,7 @@ const RunbookTriggerInput = builder.inputType('RunbookTriggerInput', {
   }),
 });
 
-const RunbookStepInput = builder.inputType('RunbookStepInput', {
+export const RunbookStepInput = builder.inputType('RunbookStepInput', {
   fields: (t) => ({
     action: t.field({ type: RunbookActionEnum, required: true }),
     params: t.field({ type: 'JSON', description: 'Default {}.' }),
@@ -169,14 +170,15 @@ const RegisterRunbookInput = builder.inputType('RegisterRunbookInput', {
 builder.queryFields((t) => ({
   runbooks: t.field({
     type: [RunbookRef],
-    resolve: (_root, _args, ctx) => {
+    args: { includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
-      return ctx.services.runbooks.list();
+      return ctx.services.runbooks.list(args.includeArchived);
     },
   }),
   executions: t.field({
     type: RunbookExecutionConnection,
-    args: { status: t.arg({ type: [ExecutionStatusEnum] }), first: t.arg.int(), after: t.arg.string() },
+    args: { status: t.arg({ type: [ExecutionStatusEnum] }), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
       return ctx.services.executions.list({ status: args.status }, args);

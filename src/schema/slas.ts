@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import { NodeRef, SeverityEnum } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { SlaRef, StreamRef } from './refs.ts';
+import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
 
 const SlaObjectiveEnum = builder.enumType('SlaObjective', {
   values: ['FRESHNESS', 'INGESTION_LAG', 'ERROR_RATE', 'COMPLETENESS', 'ANOMALY_RATE'] as const,
@@ -43,10 +44,10 @@ const RegisterSlaInput = builder.inputType('RegisterSlaInput', {
 builder.queryFields((t) => ({
   slas: t.field({
     type: [SlaRef],
-    args: { streamId: t.arg.id() },
+    args: { streamId: t.arg.id(), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
-      return ctx.services.slas.list(args.streamId);
+      return ctx.services.slas.list(args.streamId, args.includeArchived);
     },
   }),
 }));

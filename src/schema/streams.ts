@@ -2,6 +2,7 @@ import { builder } from './builder.ts';
 import { connectionOf, NodeRef } from './common.ts';
 import { audited, authorize } from './guard.ts';
 import { DetectorRef, SlaRef, StreamHealthRef, StreamRef } from './refs.ts';
+import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
 
 export const StreamStatusEnum = builder.enumType('StreamStatus', { values: ['ACTIVE', 'PAUSED'] as const });
 
@@ -30,8 +31,16 @@ StreamRef.implement({
     status: t.expose('status', { type: StreamStatusEnum }),
     retentionDays: t.exposeInt('retentionDays'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    detectors: t.field({ type: [DetectorRef], resolve: (s, _a, ctx) => ctx.services.detectors.forStream(s.id) }),
-    slas: t.field({ type: [SlaRef], resolve: (s, _a, ctx) => ctx.services.slas.list(s.id) }),
+    detectors: t.field({
+      type: [DetectorRef],
+      args: { includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
+      resolve: (s, args, ctx) => ctx.services.detectors.forStream(s.id, args.includeArchived ?? false),
+    }),
+    slas: t.field({
+      type: [SlaRef],
+      args: { includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
+      resolve: (s, args, ctx) => ctx.services.slas.list(s.id, args.includeArchived),
+    }),
     health: t.field({ type: StreamHealthRef, resolve: (s, _a, ctx) => ctx.services.health.stream(s) }),
   }),
 });
@@ -89,7 +98,7 @@ const ReplayResultRef = builder.objectRef<{ streamId: string; fromOffsets: Recor
 builder.queryFields((t) => ({
   streams: t.field({
     type: StreamConnection,
-    args: { first: t.arg.int(), after: t.arg.string() },
+    args: { first: t.arg.int(), after: t.arg.string(), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
     resolve: (_root, args, ctx) => {
       authorize(ctx, 'VIEWER');
       return ctx.services.streams.list(args);

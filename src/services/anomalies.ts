@@ -2,7 +2,7 @@ import type { Db } from '../store/db.ts';
 import type { Anomaly } from '../generated/prisma/client.ts';
 import type { AnomalyLabel, Severity } from '../generated/prisma/enums.ts';
 import { BadUserInputError, NotFoundError } from '../core/errors.ts';
-import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import { orderedKeyset, paginate, type OrderedPageArgs } from './pagination.ts';
 import { severitiesAtLeast } from '../core/severity.ts';
 
 export interface AnomalyFilter {
@@ -39,10 +39,12 @@ export function anomalyMatches(anomaly: Anomaly, filter: AnomalyFilter | null | 
 export class AnomalyService {
   constructor(private readonly db: Db) {}
 
-  list(filter: AnomalyFilter | null | undefined, args: PageArgs) {
-    return paginate(args, ({ take, afterId }) =>
-      this.db.anomaly.findMany({ where: { ...anomalyWhere(filter), ...idKeyset(afterId) }, orderBy: { id: 'asc' }, take }),
-    );
+  /** Newest first unless `args.orderBy` says OLDEST_FIRST. */
+  list(filter: AnomalyFilter | null | undefined, args: OrderedPageArgs) {
+    return paginate(args, ({ take, afterId }) => {
+      const page = orderedKeyset(afterId, args.orderBy);
+      return this.db.anomaly.findMany({ where: { ...anomalyWhere(filter), ...page.where }, orderBy: page.orderBy, take });
+    });
   }
 
   get(id: string): Promise<Anomaly | null> {

@@ -20,6 +20,8 @@ import { EventService } from './events.ts';
 import { ExecutionService } from './executions.ts';
 import { HealthService } from './health.ts';
 import { IncidentService } from './incidents.ts';
+import { AuditEntryService } from './audit-entries.ts';
+import { LifecycleService } from './lifecycle.ts';
 import { RegistryVersion } from '../stream/registry-version.ts';
 import { ReplayService } from './replay.ts';
 import { RunbookService } from './runbooks.ts';
@@ -73,6 +75,8 @@ export function createServices(ports: Ports) {
     executions: new ExecutionService(db, pubsub),
     deadLetters: new DeadLetterService(db, contracts, kafka),
     events: new EventService(db, contracts, kafka, config.maxEventBytes),
+    auditEntries: new AuditEntryService(db),
+    lifecycle: new LifecycleService(db, registry),
     replay: new ReplayService(db, kafka, pubsub, config.consumerGroup),
     stats,
     health,

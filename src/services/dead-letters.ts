@@ -4,7 +4,7 @@ import type { ContractCache } from '../stream/contracts.ts';
 import { SCHEMA_VERSION_HEADER, type EventProducer } from '../stream/transport.ts';
 import { afterCommit } from '../store/ambient-transaction.ts';
 import { BadUserInputError } from '../core/errors.ts';
-import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import { orderedKeyset, paginate, type OrderedPageArgs } from './pagination.ts';
 
 export const MAX_REPROCESS = 1000;
 
@@ -15,14 +15,12 @@ export class DeadLetterService {
     private readonly producer: EventProducer,
   ) {}
 
-  list(streamId: string | null | undefined, args: PageArgs) {
-    return paginate(args, ({ take, afterId }) =>
-      this.db.deadLetter.findMany({
-        where: { ...(streamId ? { streamId } : {}), ...idKeyset(afterId) },
-        orderBy: { id: 'asc' },
-        take,
-      }),
-    );
+  /** Newest first unless `args.orderBy` says OLDEST_FIRST. */
+  list(streamId: string | null | undefined, args: OrderedPageArgs) {
+    return paginate(args, ({ take, afterId }) => {
+      const page = orderedKeyset(afterId, args.orderBy);
+      return this.db.deadLetter.findMany({ where: { ...(streamId ? { streamId } : {}), ...page.where }, orderBy: page.orderBy, take });
+    });
   }
 
   get(id: string): Promise<DeadLetter | null> {

@@ -84,6 +84,15 @@ export interface DetectorStats {
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
 
+/**
+ * Detectors a user registered: an SLA's companion detector (src/services/slas.ts)
+ * records the SLA's breaches but is Vigil's own, so lists leave it out; it is
+ * still reachable by id, from its anomalies and their lineage.
+ */
+export function userDetectors(includeArchived: boolean | null | undefined) {
+  return { sla: { is: null }, ...(includeArchived ? {} : { archivedAt: null }) };
+}
+
 function assertEnum<T extends string>(values: Record<string, T>, value: unknown, field: string): T {
   if (!Object.values(values).includes(value as T)) {
     throw new BadUserInputError(field, `must be one of ${Object.values(values).join(', ')}`);
@@ -235,18 +244,19 @@ export class DetectorService {
     return this.db.detectorVersion.findMany({ where: { detectorId }, orderBy: { version: 'asc' } });
   }
 
-  list(streamId: string | null | undefined, args: PageArgs) {
+  /** The user's detectors: SLA companions are internal, archived ones only when asked for. */
+  list(streamId: string | null | undefined, args: PageArgs & { includeArchived?: boolean | null }) {
     return paginate(args, ({ take, afterId }) =>
       this.db.detector.findMany({
-        where: { ...(streamId ? { streamId } : {}), ...idKeyset(afterId) },
+        where: { ...(streamId ? { streamId } : {}), ...userDetectors(args.includeArchived), ...idKeyset(afterId) },
         orderBy: { id: 'asc' },
         take,
       }),
     );
   }
 
-  forStream(streamId: string): Promise<Detector[]> {
-    return this.db.detector.findMany({ where: { streamId }, orderBy: { id: 'asc' } });
+  forStream(streamId: string, includeArchived = false): Promise<Detector[]> {
+    return this.db.detector.findMany({ where: { streamId, ...userDetectors(includeArchived) }, orderBy: { id: 'asc' } });
   }
 
   async stats(detectorId: string): Promise<DetectorStats> {

@@ -5,7 +5,7 @@ import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../core/errors.ts';
 import { afterCommit } from '../store/ambient-transaction.ts';
 import { createExecution } from '../incidents/writer.ts';
-import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import { orderedKeyset, paginate, type OrderedPageArgs } from './pagination.ts';
 import type { Principal } from '../core/principal.ts';
 
 const UNFINISHED: readonly ExecutionStatus[] = ['PENDING_APPROVAL', 'QUEUED', 'RUNNING'];
@@ -16,18 +16,20 @@ export class ExecutionService {
     private readonly pubsub: PubSub,
   ) {}
 
-  list(where: { status?: ExecutionStatus[] | null; runbookId?: string }, args: PageArgs) {
-    return paginate(args, ({ take, afterId }) =>
-      this.db.runbookExecution.findMany({
+  /** Newest first unless `args.orderBy` says OLDEST_FIRST. */
+  list(where: { status?: ExecutionStatus[] | null; runbookId?: string }, args: OrderedPageArgs) {
+    return paginate(args, ({ take, afterId }) => {
+      const page = orderedKeyset(afterId, args.orderBy);
+      return this.db.runbookExecution.findMany({
         where: {
           ...(where.status?.length ? { status: { in: where.status } } : {}),
           ...(where.runbookId ? { runbookId: where.runbookId } : {}),
-          ...idKeyset(afterId),
+          ...page.where,
         },
-        orderBy: { id: 'asc' },
+        orderBy: page.orderBy,
         take,
-      }),
-    );
+      });
+    });
   }
 
   get(id: string): Promise<RunbookExecution | null> {
@@ -46,6 +48,7 @@ export class ExecutionService {
   async trigger(runbookId: string, incidentId: string | null | undefined, requester: Pick<Principal, 'name' | 'keyId'>): Promise<RunbookExecution> {
     const runbook = await this.db.runbook.findUnique({ where: { id: runbookId } });
     if (!runbook) throw new NotFoundError('runbook', runbookId, 'runbookId');
+    if (runbook.archivedAt) throw new BadUserInputError('runbookId', 'the runbook is archived; restore it (restoreRunbook) to run it');
     if (incidentId && !(await this.db.incident.findUnique({ where: { id: incidentId }, select: { id: true } }))) {
       throw new NotFoundError('incident', incidentId, 'incidentId');
     }

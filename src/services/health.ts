@@ -5,6 +5,7 @@ import { readCanary } from '../stream/canary.ts';
 import type { StreamStats } from '../stream/stream-stats.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
 import { overallHealth, type ComponentHealth, type HealthStatus } from '../core/readiness.ts';
+import { WORKER_HEARTBEAT_PREFIX } from '../stream/worker-heartbeat.ts';
 export type { ComponentHealth, HealthStatus };
 
 
@@ -16,6 +17,8 @@ export interface StreamHealth {
   deadLetters: number;
   /** Events over the last minute that some detector did not score: their series was beyond VIGIL_MAX_SERIES_PER_DETECTOR. */
   untrackedEvents: number;
+  /** Keyed events over the last minute that arrived on another partition than Kafka's Java client picks for their series key. */
+  misroutedEvents: number;
   lastEventAt: Date | null;
   freshnessSeconds: number | null;
   /** End-to-end time of the newest complete round of synthetic canaries (src/workflows/canary.ts); null before the first. */
@@ -24,9 +27,6 @@ export interface StreamHealth {
   lastCanaryAt: Date | null;
 }
 
-/** Workers refresh this key on a timer; its presence is the liveness of the worker fleet. */
-export const WORKER_HEARTBEAT_PREFIX = 'vigil:worker:heartbeat:';
-export const WORKER_HEARTBEAT_TTL_SECONDS = 15;
 const CHECK_TIMEOUT_MS = 2000;
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
@@ -133,6 +133,7 @@ export class HealthService {
       errorRate: rates.errorRate,
       deadLetters,
       untrackedEvents: rates.untrackedEvents,
+      misroutedEvents: rates.misroutedEvents,
       lastEventAt: rates.lastEventAt,
       freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
       canaryLatencySeconds: canary.arrivedAt && canary.latencyMs !== null ? canary.latencyMs / 1000 : null,

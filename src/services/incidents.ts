@@ -4,7 +4,7 @@ import type { IncidentStatus, Severity } from '../generated/prisma/enums.ts';
 import { CHANNELS, type PubSub } from '../pubsub/pubsub.ts';
 import { afterCommit } from '../store/ambient-transaction.ts';
 import { BadUserInputError, NotFoundError } from '../core/errors.ts';
-import { idKeyset, paginate, type PageArgs } from './pagination.ts';
+import { idKeyset, orderedKeyset, paginate, type OrderedPageArgs, type PageArgs } from './pagination.ts';
 import { severitiesAtLeast } from '../core/severity.ts';
 
 export interface IncidentFilter {
@@ -30,19 +30,21 @@ export class IncidentService {
     private readonly pubsub: PubSub,
   ) {}
 
-  list(filter: IncidentFilter | null | undefined, args: PageArgs) {
-    return paginate(args, ({ take, afterId }) =>
-      this.db.incident.findMany({
+  /** Newest first unless `args.orderBy` says OLDEST_FIRST. */
+  list(filter: IncidentFilter | null | undefined, args: OrderedPageArgs) {
+    return paginate(args, ({ take, afterId }) => {
+      const page = orderedKeyset(afterId, args.orderBy);
+      return this.db.incident.findMany({
         where: {
           ...(filter?.streamId ? { streamId: filter.streamId } : {}),
           ...(filter?.status?.length ? { status: { in: filter.status } } : {}),
           ...(filter?.minSeverity ? { severity: { in: severitiesAtLeast(filter.minSeverity) } } : {}),
-          ...idKeyset(afterId),
+          ...page.where,
         },
-        orderBy: { id: 'asc' },
+        orderBy: page.orderBy,
         take,
-      }),
-    );
+      });
+    });
   }
 
   get(id: string): Promise<Incident | null> {

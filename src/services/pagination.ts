@@ -12,6 +12,11 @@ export interface PageArgs {
   after?: string | null;
 }
 
+/** A page of a list that can be read in either order (see ListOrder). */
+export interface OrderedPageArgs extends PageArgs {
+  orderBy?: ListOrder | null;
+}
+
 export interface Page {
   take: number;
   afterId: string | undefined;
@@ -64,4 +69,23 @@ export async function paginate<T extends { id: string }>(
 /** The Prisma `where`/`orderBy` fragment for an id-keyset page. */
 export function idKeyset(afterId: string | undefined): { id?: { gt: string } } {
   return afterId === undefined ? {} : { id: { gt: afterId } };
+}
+
+/**
+ * The orders a list can be read in. Ids are time-ordered, so ordering by id
+ * is ordering by creation and a cursor (the last id seen) stays valid in
+ * either direction; any other order would need a cursor of its own.
+ */
+export type ListOrder = 'NEWEST_FIRST' | 'OLDEST_FIRST';
+
+/** Lists of things that keep happening (anomalies, incidents, executions, dead letters, audit entries) read newest first. */
+export const DEFAULT_LIST_ORDER: ListOrder = 'NEWEST_FIRST';
+
+/** The Prisma `where` and `orderBy` fragments of an id-keyset page read in `order`. */
+export function orderedKeyset(afterId: string | undefined, order: ListOrder | null | undefined) {
+  const newestFirst = (order ?? DEFAULT_LIST_ORDER) === 'NEWEST_FIRST';
+  return {
+    where: afterId === undefined ? {} : { id: newestFirst ? { lt: afterId } : { gt: afterId } },
+    orderBy: { id: newestFirst ? ('desc' as const) : ('asc' as const) },
+  };
 }

@@ -44,30 +44,51 @@ function companionData(stream: Pick<Stream, 'id' | 'valueFields'>, name: string,
   } satisfies Prisma.DetectorUncheckedCreateInput;
 }
 
+/** updateSla: every setting optional; the objective is what the SLA is, so it cannot change (register another). */
+export interface UpdateSlaInput {
+  name?: string | null;
+  threshold?: number | null;
+  windowSeconds?: number | null;
+  severity?: Severity | null;
+}
+
+function checkSlaName(raw: string, field: string): string {
+  const name = raw.trim();
+  if (name === '' || name.length > 100) throw new BadUserInputError(field, 'must be 1 to 100 characters');
+  return name;
+}
+
+function checkThreshold(objective: SlaObjective, threshold: number, field: string): void {
+  if (!Number.isFinite(threshold) || threshold < 0) throw new BadUserInputError(field, 'must be a number >= 0');
+  if (FRACTION_OBJECTIVES.includes(objective) && threshold > 1) {
+    throw new BadUserInputError(field, `${objective} is a fraction of events: give a threshold from 0 to 1`);
+  }
+}
+
+function checkWindow(windowSeconds: number, field: string): void {
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 1 || windowSeconds > MAX_WINDOW_SECONDS) {
+    throw new BadUserInputError(field, `must be an integer from 1 to ${MAX_WINDOW_SECONDS} (30 days)`);
+  }
+}
+
+function checkSeverity(severity: Severity, field: string): Severity {
+  if (!Object.values(Severity).includes(severity)) throw new BadUserInputError(field, `must be one of ${Object.values(Severity).join(', ')}`);
+  return severity;
+}
+
 export class SlaService {
   constructor(private readonly db: Db) {}
 
   async register(input: RegisterSlaInput, actor = 'vigil'): Promise<Sla> {
     const stream = await this.db.stream.findUnique({ where: { id: input.streamId } });
     if (!stream) throw new NotFoundError('stream', input.streamId, 'input.streamId');
-    const name = input.name.trim();
-    if (name === '' || name.length > 100) throw new BadUserInputError('input.name', 'must be 1 to 100 characters');
+    const name = checkSlaName(input.name, 'input.name');
     if (!Object.values(SlaObjective).includes(input.objective)) {
       throw new BadUserInputError('input.objective', `must be one of ${Object.values(SlaObjective).join(', ')}`);
     }
-    if (!Number.isFinite(input.threshold) || input.threshold < 0) {
-      throw new BadUserInputError('input.threshold', 'must be a number >= 0');
-    }
-    if (FRACTION_OBJECTIVES.includes(input.objective) && input.threshold > 1) {
-      throw new BadUserInputError('input.threshold', `${input.objective} is a fraction of events: give a threshold from 0 to 1`);
-    }
-    if (!Number.isInteger(input.windowSeconds) || input.windowSeconds < 1 || input.windowSeconds > MAX_WINDOW_SECONDS) {
-      throw new BadUserInputError('input.windowSeconds', `must be an integer from 1 to ${MAX_WINDOW_SECONDS} (30 days)`);
-    }
-    const severity = input.severity ?? 'WARNING';
-    if (!Object.values(Severity).includes(severity)) {
-      throw new BadUserInputError('input.severity', `must be one of ${Object.values(Severity).join(', ')}`);
-    }
+    checkThreshold(input.objective, input.threshold, 'input.threshold');
+    checkWindow(input.windowSeconds, 'input.windowSeconds');
+    const severity = checkSeverity(input.severity ?? 'WARNING', 'input.severity');
     try {
       return await this.db.$transaction(async (tx) => {
         const detector = await tx.detector.create({ data: companionData(stream, companionName(name), severity, actor) });
@@ -90,8 +111,47 @@ export class SlaService {
     }
   }
 
-  list(streamId?: string | null): Promise<Sla[]> {
-    return this.db.sla.findMany({ where: streamId ? { streamId } : {}, orderBy: { id: 'asc' } });
+  /**
+   * Changes the given settings; the next evaluation judges by them. A new
+   * name renames the companion detector with it, so lineage reads the same.
+   */
+  async update(id: string, input: UpdateSlaInput): Promise<Sla> {
+    const sla = await this.db.sla.findUnique({ where: { id } });
+    if (!sla) throw new NotFoundError('SLA', id, 'id');
+    if (input.name == null && input.threshold == null && input.windowSeconds == null && input.severity == null) {
+      throw new BadUserInputError('input', 'give at least one of name, threshold, windowSeconds, severity');
+    }
+    const name = input.name == null ? undefined : checkSlaName(input.name, 'input.name');
+    if (input.threshold != null) checkThreshold(sla.objective, input.threshold, 'input.threshold');
+    if (input.windowSeconds != null) checkWindow(input.windowSeconds, 'input.windowSeconds');
+    const severity = input.severity == null ? undefined : checkSeverity(input.severity, 'input.severity');
+    try {
+      return await this.db.$transaction(async (tx) => {
+        if (name !== undefined && name !== sla.name && sla.detectorId) {
+          await tx.detector.update({ where: { id: sla.detectorId }, data: { name: companionName(name) } });
+        }
+        return tx.sla.update({
+          where: { id },
+          data: {
+            ...(name !== undefined ? { name } : {}),
+            ...(input.threshold != null ? { threshold: input.threshold } : {}),
+            ...(input.windowSeconds != null ? { windowSeconds: input.windowSeconds } : {}),
+            ...(severity !== undefined ? { severity } : {}),
+          },
+        });
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`the stream already has an SLA named "${name}"`, 'input.name');
+      throw error;
+    }
+  }
+
+  /** Archived SLAs only when asked for. */
+  list(streamId?: string | null, includeArchived?: boolean | null): Promise<Sla[]> {
+    return this.db.sla.findMany({
+      where: { ...(streamId ? { streamId } : {}), ...(includeArchived ? {} : { archivedAt: null }) },
+      orderBy: { id: 'asc' },
+    });
   }
 
   async get(id: string): Promise<Sla | null> {

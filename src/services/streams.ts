@@ -8,6 +8,7 @@ import type { TopicAdmin } from '../stream/transport.ts';
 import { BadUserInputError, ConflictError, NotFoundError, isUniqueViolation } from '../core/errors.ts';
 import { idKeyset, paginate, type PageArgs } from './pagination.ts';
 import type { RegistryVersion } from '../stream/registry-version.ts';
+import { DEAD_LETTER_SUFFIX, deadLetterTopic } from '../stream/topic-names.ts';
 
 export interface RegisterStreamInput {
   name: string;
@@ -23,11 +24,6 @@ export interface RegisterStreamInput {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 // Kafka's own rule for topic names, less the ".dlq" suffix that Vigil reserves for dead letters.
 const TOPIC_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
-export const DEAD_LETTER_SUFFIX = '.dlq';
-
-export function deadLetterTopic(topic: string): string {
-  return `${topic}${DEAD_LETTER_SUFFIX}`;
-}
 
 /** Kafka's default message.max.bytes (1 MiB plus record overhead). */
 const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
@@ -40,6 +36,23 @@ const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
  */
 export function streamTopicMaxMessageBytes(maxEventBytes: number): number {
   return Math.max(KAFKA_DEFAULT_MAX_MESSAGE_BYTES, 2 * maxEventBytes + 64 * 1024);
+}
+
+/** updateStream: every setting optional, at least one given. */
+export interface UpdateStreamInput {
+  description?: string | null;
+  retentionDays?: number | null;
+  partitions?: number | null;
+}
+
+function checkPartitions(partitions: number, field: string): number {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) throw new BadUserInputError(field, 'must be an integer from 1 to 1000');
+  return partitions;
+}
+
+function checkRetention(retentionDays: number, field: string): number {
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) throw new BadUserInputError(field, 'must be an integer from 1 to 3650');
+  return retentionDays;
 }
 
 export class StreamService {
@@ -64,14 +77,8 @@ export class StreamService {
     assertValidStreamSchema(input.schema, 'input.schema');
     const schema = input.schema as JsonSchema;
     assertStreamFields(schema, input, 'input');
-    const partitions = input.partitions ?? this.defaultPartitions;
-    if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1000) {
-      throw new BadUserInputError('input.partitions', 'must be an integer from 1 to 1000');
-    }
-    const retentionDays = input.retentionDays ?? 30;
-    if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
-      throw new BadUserInputError('input.retentionDays', 'must be an integer from 1 to 3650');
-    }
+    const partitions = checkPartitions(input.partitions ?? this.defaultPartitions, 'input.partitions');
+    const retentionDays = checkRetention(input.retentionDays ?? 30, 'input.retentionDays');
     await this.assertUnique(input.name, input.topic);
 
     const existingPartitions = await this.topics.partitionCount(input.topic);
@@ -158,6 +165,44 @@ export class StreamService {
     return updated;
   }
 
+  /**
+   * Retention, partitions (up only: Kafka cannot shrink a topic) and the
+   * description. More partitions move series: a key hashes modulo the count
+   * (docs/api.md, the key rule), so each moved series starts a new baseline on its new
+   * partition. The topic grows first, so the row never claims partitions the
+   * topic lacks; a retry after a failed write finds it grown and goes on.
+   */
+  async update(id: string, input: UpdateStreamInput): Promise<Stream> {
+    const stream = await this.get(id, 'id');
+    if (input.description == null && input.retentionDays == null && input.partitions == null) {
+      throw new BadUserInputError('input', 'give at least one of description, retentionDays, partitions');
+    }
+    if (input.description != null && input.description.length > 2000) {
+      throw new BadUserInputError('input.description', 'must be at most 2000 characters');
+    }
+    if (input.retentionDays != null) checkRetention(input.retentionDays, 'input.retentionDays');
+    const partitions = input.partitions;
+    if (partitions != null) {
+      checkPartitions(partitions, 'input.partitions');
+      if (partitions < stream.partitions) {
+        throw new BadUserInputError('input.partitions', `Kafka cannot take partitions away: the topic has ${stream.partitions}; give ${stream.partitions} or more`);
+      }
+      const existing = (await this.topics.partitionCount(stream.topic)) ?? 0;
+      if (existing < partitions) await this.topics.addPartitions(stream.topic, partitions);
+    }
+    const updated = await this.db.stream.update({
+      where: { id },
+      data: {
+        ...(input.description != null ? { description: input.description } : {}),
+        ...(input.retentionDays != null ? { retentionDays: input.retentionDays } : {}),
+        ...(partitions != null ? { partitions } : {}),
+      },
+    });
+    // Workers check partitioning against the count they hold: they must read the new one.
+    if (partitions != null && partitions !== stream.partitions) await this.registry.bump();
+    return updated;
+  }
+
   async setStatus(id: string, status: 'ACTIVE' | 'PAUSED'): Promise<Stream> {
     await this.get(id, 'id');
     const stream = await this.db.stream.update({ where: { id }, data: { status } });
@@ -177,9 +222,10 @@ export class StreamService {
     throw new BadUserInputError('id', 'give the stream id or name');
   }
 
-  list(args: PageArgs) {
+  /** Archived streams only when asked for. */
+  list(args: PageArgs & { includeArchived?: boolean | null }) {
     return paginate(args, ({ take, afterId }) =>
-      this.db.stream.findMany({ where: idKeyset(afterId), orderBy: { id: 'asc' }, take }),
+      this.db.stream.findMany({ where: { ...(args.includeArchived ? {} : { archivedAt: null }), ...idKeyset(afterId) }, orderBy: { id: 'asc' }, take }),
     );
   }
 

@@ -6,7 +6,9 @@ import { deadLetterPayload, decodeMessage, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
 import { detectorState, lastEventKey, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
 import { admitSeries, DEFAULT_SERIES_BOUNDS, forgetSeries, type SeriesBounds } from './series-bounds.ts';
+import { SeriesTrails } from './series-trail.ts';
 import type { IncomingMessage } from './transport.ts';
+import type { MisroutedSample } from './partitioning.ts';
 
 export interface NewAnomaly {
   streamId: string;
@@ -65,6 +67,13 @@ export interface BatchEffects {
   nextOffset: bigint;
   /** Synthetic canaries (CANARY_HEADER) read for the first time, with when each was sent: committed, never judged. */
   canaries: { offset: bigint; sentAt: number }[];
+  /** Events whose series key Kafka's Java client would send to another partition (partitioning.ts); absent when none. */
+  misrouted?: { count: number; last: MisroutedSample };
+  /**
+   * Scored values with their expected band, thinned to one a second per series plus anomalies, for the chart
+   * (series-points.ts); absent when no event was scored, and on effects put together elsewhere (a batch committed in pieces).
+   */
+  points?: SeriesTrails;
 }
 
 /**
@@ -81,6 +90,7 @@ export function processBatch(
   maxEventBytes: number,
   bounds: SeriesBounds = DEFAULT_SERIES_BOUNDS,
 ): BatchEffects {
+  const points = new SeriesTrails();
   const effects: BatchEffects = { anomalies: [], deadLetters: [], drift: [], validEvents: 0, untrackedEvents: 0, nextOffset: state.position, canaries: [] };
   for (const message of messages) {
     const offset = BigInt(message.offset);
@@ -101,6 +111,7 @@ export function processBatch(
     }
     const event = decoded.event;
     if (!replaying) effects.validEvents++;
+    if (!replaying && event.seriesKey !== null) noteMisrouted(effects, stream, state.partition, event.seriesKey);
     let untracked = false;
     let failed = false;
     for (const detector of stream.detectors) {
@@ -141,6 +152,8 @@ export function processBatch(
           explanation: verdict.explanation,
         });
       }
+      // Silence detectors judge arrival, not the value: their band would mean nothing beside it.
+      if (!replaying && !timeDriven) points.note(detector.id, event.seriesKey, event.eventTime, raw, verdict);
       const recordAnomaly = verdict.anomalous && !replaying;
       if (!timeDriven && !recordAnomaly) continue; // the common case: nothing to keep
       const source: LastEvent = {
@@ -159,7 +172,17 @@ export function processBatch(
     if (untracked && !replaying) effects.untrackedEvents++;
     if (failed && !replaying) dropEffectsOf(effects, offset);
   }
+  if (points.size > 0) effects.points = points;
   return effects;
+}
+
+/** Counts an event that arrived on another partition than its series key hashes to: its series is split. */
+function noteMisrouted(effects: BatchEffects, stream: StreamSpec, partition: number, seriesKey: string): void {
+  if (!stream.partitionCheck || !stream.partitions) return;
+  const expected = stream.partitionCheck.misrouted(seriesKey, partition, stream.partitions);
+  if (expected === undefined) return;
+  const last = { seriesKey, partition, expected, at: Date.now() };
+  effects.misrouted = { count: (effects.misrouted?.count ?? 0) + 1, last };
 }
 
 /**

@@ -214,6 +214,16 @@ interface MutationCase {
 /** Unknown ids where the call would fail after authorisation (the action is not reachable otherwise). */
 const unknown = (prefix: string) => `${prefix}_${PREFIX.replace(/[^a-z0-9]/gi, '')}${++seq}`;
 
+/** archive<Kind> and restore<Kind>, both ADMIN; on an unknown id they fail (NOT_FOUND) after authorisation. */
+function archiveCases(kind: string, prefix: string): Record<string, MutationCase> {
+  const entry = (verb: string): MutationCase => ({
+    role: 'ADMIN',
+    document: `mutation($id: ID!) { ${verb}${kind}(id: $id) { id archivedAt } }`,
+    variables: () => ({ id: unknown(prefix) }),
+  });
+  return { [`archive${kind}`]: entry('archive'), [`restore${kind}`]: entry('restore') };
+}
+
 const MATRIX: Record<string, MutationCase> = {
   registerStream: {
     role: 'ADMIN',
@@ -303,6 +313,26 @@ const MATRIX: Record<string, MutationCase> = {
     document: `mutation($ids: [ID!]!) { reprocessDeadLetters(ids: $ids) }`,
     variables: () => ({ ids: [unknown('dlq')] }),
   },
+  updateStream: {
+    role: 'ADMIN',
+    document: `mutation($id: ID!, $input: UpdateStreamInput!) { updateStream(id: $id, input: $input) { id description } }`,
+    variables: () => ({ id: fx.stream.id, input: { description: fresh('about') } }),
+  },
+  updateSla: {
+    role: 'ADMIN',
+    document: `mutation($id: ID!, $input: UpdateSlaInput!) { updateSla(id: $id, input: $input) { id } }`,
+    variables: () => ({ id: unknown('sla'), input: { threshold: 120 } }),
+  },
+  updateRunbook: {
+    role: 'ADMIN',
+    document: `mutation($id: ID!, $input: UpdateRunbookInput!) { updateRunbook(id: $id, input: $input) { id cooldownSeconds } }`,
+    variables: () => ({ id: fx.runbookId, input: { cooldownSeconds: 300 } }),
+  },
+  // Archiving acts on unknown ids: archiving the shared fixtures would stop what the other cases use.
+  ...archiveCases('Stream', 'str'),
+  ...archiveCases('Detector', 'det'),
+  ...archiveCases('Sla', 'sla'),
+  ...archiveCases('Runbook', 'rbk'),
   createApiKey: {
     role: 'ADMIN',
     document: `mutation($name: String!, $role: Role!) { createApiKey(name: $name, role: $role) { secret apiKey { id } } }`,
@@ -568,7 +598,7 @@ describe('the audit log', () => {
     for (let page = 0; page < 100; page++) {
       const result: { auditLog: { edges: { node: AuditNode }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
         await h.client(fx.keys.ADMIN.secret).request(
-          `query($after: String) { auditLog(first: 100, after: $after) { edges { node { id action actor target outcome hash } } pageInfo { hasNextPage endCursor } } }`,
+          `query($after: String) { auditLog(first: 100, after: $after, orderBy: OLDEST_FIRST) { edges { node { id action actor target outcome hash } } pageInfo { hasNextPage endCursor } } }`,
           { after: cursor },
         );
       seen.push(...result.auditLog.edges.map((e) => e.node));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Worker } from '../../src/stream/worker.ts';
+import type { Worker } from '../../src/stream/worker-options.ts';
 import { uniqueName } from '../support/env.ts';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -54,7 +54,8 @@ type IncidentView = { id: string; status: string; severity: string; anomalyCount
 
 async function incidentsOf(streamId: string): Promise<IncidentView[]> {
   const { incidents } = await h.client(h.secrets.VIEWER).request<{ incidents: { edges: { node: IncidentView }[] } }>(INCIDENTS, { f: { streamId } });
-  return incidents.edges.map((e) => e.node);
+  // Incidents list newest first; these tests read them in the order they opened.
+  return incidents.edges.map((e) => e.node).reverse();
 }
 
 async function anomaliesRecorded(streamId: string, count: number) {

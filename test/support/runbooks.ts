@@ -156,7 +156,8 @@ export async function incidentsOf(h: Harness, streamId: string): Promise<Inciden
     `query($f: IncidentFilter) { incidents(filter: $f) { edges { node { ${INCIDENT_FIELDS} } } } }`,
     { f: { streamId } },
   );
-  return incidents.edges.map((e) => e.node);
+  // Incidents list newest first; tests read them in the order they opened.
+  return incidents.edges.map((e) => e.node).reverse();
 }
 
 /** Waits until the stream has at least `count` anomalies grouped into incidents. */

@@ -1,0 +1,60 @@
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
+
+/**
+ * Where a series lives. The worker keeps one baseline per series per
+ * partition, so a series must always arrive on one partition: the one Kafka's
+ * Java client's default partitioner picks for its key, toPositive(murmur2(key
+ * as UTF-8)) % partitions. kafkajs' DefaultPartitioner is that function
+ * (test/unit/partitioning.test.ts checks it against values computed by the
+ * Java client); publishEvents produces with it, and the worker checks every
+ * keyed event against it (docs/api.md, "Streams and events": the key rule).
+ */
+const javaCompatible = Partitioners.DefaultPartitioner();
+
+const metadataByCount = new Map<number, PartitionMetadata[]>();
+
+/** The partition Kafka's Java client sends a message keyed `key` to, on a topic of `partitions` partitions. */
+export function partitionForKey(key: string, partitions: number): number {
+  let metadata = metadataByCount.get(partitions);
+  if (!metadata) {
+    // The partitioner only counts them for a keyed message; leaders matter for keyless ones only.
+    metadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    metadataByCount.set(partitions, metadata);
+  }
+  return javaCompatible({ topic: '', partitionMetadata: metadata, message: { key, value: null } });
+}
+
+/** A misrouted event, as the stream's note reports it. */
+export interface MisroutedSample {
+  seriesKey: string;
+  partition: number;
+  expected: number;
+  /** Epoch ms the worker saw it. */
+  at: number;
+}
+
+const MEMO_LIMIT = 50_000;
+
+/**
+ * partitionForKey with a memo: about 5 us a call otherwise, on every event of
+ * the batch path. Series keys repeat, so the memo stays small; it is dropped
+ * whole when a stream has more keys than it should hold.
+ */
+export class PartitionCheck {
+  private memo = new Map<string, number>();
+  private memoPartitions = 0;
+
+  /** The partition `seriesKey` belongs on, when it is not `partition`; undefined when it arrived where it belongs. */
+  misrouted(seriesKey: string, partition: number, partitions: number): number | undefined {
+    if (partitions !== this.memoPartitions || this.memo.size >= MEMO_LIMIT) {
+      this.memo = new Map();
+      this.memoPartitions = partitions;
+    }
+    let expected = this.memo.get(seriesKey);
+    if (expected === undefined) {
+      expected = partitionForKey(seriesKey, partitions);
+      this.memo.set(seriesKey, expected);
+    }
+    return expected === partition ? undefined : expected;
+  }
+}

@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Verdict } from '../../src/detectors/detector.ts';
+import { SeriesPointsRecorder, seriesPointsKey } from '../../src/stream/series-points.ts';
+import { SeriesTrails } from '../../src/stream/series-trail.ts';
+
+const verdict = (anomalous: boolean, expected: number | null = 1): Verdict => ({ score: 0, anomalous, expected, lower: 0, upper: 2, explanation: '' });
+
+describe('SeriesTrails', () => {
+  it('keeps the last point of each second and every anomalous one, per detector and series', () => {
+    const trails = new SeriesTrails();
+    trails.note('d1', 'a', 1_000, 1, verdict(false));
+    trails.note('d1', 'a', 1_400, 2, verdict(false));
+    trails.note('d1', 'a', 1_500, 9, verdict(true));
+    trails.note('d1', 'a', 1_600, 3, verdict(false));
+    trails.note('d1', 'a', 1_999, 4, verdict(false, 1.5));
+    trails.note('d1', 'a', 2_000, 5, verdict(false));
+    trails.note('d1', null, 1_000, 6, verdict(false, null));
+    trails.note('d2', 'a', 1_000, 7, verdict(true));
+    trails.note('d2', 'a', 1_100, 8, verdict(true));
+
+    const byKey = Object.fromEntries([...trails].map((t) => [`${t.detectorId}/${t.seriesKey}`, t.points.map((p) => [p.at, p.value, p.expected, p.anomalous])]));
+    expect(byKey).toEqual({
+      'd1/a': [
+        [1_500, 9, 1, true],
+        [1_999, 4, 1.5, false],
+        [2_000, 5, 1, false],
+      ],
+      'd1/null': [[1_000, 6, null, false]],
+      'd2/a': [
+        [1_000, 7, 1, true],
+        [1_100, 8, 1, true],
+      ],
+    });
+    expect(trails.size).toBe(6);
+  });
+
+  it('keeps the series without a key apart from the series keyed ""', () => {
+    expect(seriesPointsKey('d', null)).not.toBe(seriesPointsKey('d', ''));
+  });
+});
+
+function capture() {
+  const lines: { msg: string; err?: { message: string }; failures?: number }[] = [];
+  const log = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { log, lines };
+}
+
+function oneTrail(): SeriesTrails {
+  const trails = new SeriesTrails();
+  trails.note('d', 'a', 1_000, 1, verdict(false));
+  return trails;
+}
+
+describe('SeriesPointsRecorder', () => {
+  it('never throws when Redis fails: the failure is logged with its error', async () => {
+    const { log, lines } = capture();
+    const failing = { status: 'ready', pipeline: () => ({ zadd() {}, zremrangebyrank() {}, pexpire() {}, exec: () => Promise.reject(new Error('connection lost')) }) };
+    const recorder = new SeriesPointsRecorder(failing as unknown as Pick<Redis, 'pipeline' | 'status'>, log);
+    expect(() => recorder.record('s', oneTrail())).not.toThrow();
+    await recorder.settled();
+    expect(lines).toMatchObject([{ msg: expect.stringContaining('series points not recorded'), err: { message: 'connection lost' }, failures: 1 }]);
+  });
+
+  it('reports an error of one pipelined command as a failure too', async () => {
+    const { log, lines } = capture();
+    const partly = { status: 'ready', pipeline: () => ({ zadd() {}, zremrangebyrank() {}, pexpire() {}, exec: async () => [[null, 1], [new Error('OOM'), null]] }) };
+    const recorder = new SeriesPointsRecorder(partly as unknown as Pick<Redis, 'pipeline' | 'status'>, log);
+    recorder.record('s', oneTrail());
+    await recorder.settled();
+    expect(lines).toMatchObject([{ err: { message: 'OOM' } }]);
+  });
+
+  it('sends nothing while Redis is away, and nothing for a batch without points', async () => {
+    const { log, lines } = capture();
+    let pipelines = 0;
+    const away = { status: 'reconnecting', pipeline: () => pipelines++ };
+    const recorder = new SeriesPointsRecorder(away as unknown as Pick<Redis, 'pipeline' | 'status'>, log);
+    recorder.record('s', new SeriesTrails());
+    expect(lines).toEqual([]);
+    recorder.record('s', oneTrail());
+    await recorder.settled();
+    expect(pipelines).toBe(0);
+    expect(lines).toMatchObject([{ err: { message: 'redis is reconnecting' } }]);
+  });
+});
