@@ -4,6 +4,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { credentialOf, EdgeAuthenticator } from './authenticate.ts';
+import { useConsoleAssets } from './console-assets.ts';
 import { addressOf } from './client-address.ts';
 import { useIntrospectionPolicy, useValidationErrorCap } from './policies.ts';
 import { MAX_QUERY_COST, maxCostRule } from './query-cost.ts';
@@ -126,6 +127,7 @@ export function createGatewayYoga(
     cors: limits.corsOrigins.length > 0 ? { origin: limits.corsOrigins, credentials: false } : false,
     batching: false,
     plugins: [
+      useConsoleAssets(),
       EnvelopArmorPlugin({
         maxDepth: { n: QUERY_LIMITS.maxDepth, ignoreIntrospection: true, ...reportLimit },
         maxAliases: { n: QUERY_LIMITS.maxAliases, ...reportLimit },
@@ -165,12 +167,20 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/**
+ * The gateway's yoga app with its rate limiter and authenticator, listening
+ * nowhere: `startGateway` serves it, and tests call `yoga.fetch` in process.
+ */
+export function buildGatewayApp(services: Services, log: Logger, readiness?: Readiness) {
+  const limiter = new RateLimiter(services.ports.redis, services.ports.config.queuePrefix, log.child({ component: 'rate-limit' }));
+  const authenticator = new EdgeAuthenticator(services.apiKeys, limiter, services.ports.config.edge);
+  return { yoga: createGatewayYoga(services, log, authenticator, limiter, readiness), authenticator };
+}
+
 /** HTTP (queries, mutations, SSE) and graphql-ws on one port, both at /graphql. */
 export async function startGateway(services: Services, log: Logger, port: number, readiness?: Readiness): Promise<Gateway> {
   const limits = services.ports.config.edge;
-  const limiter = new RateLimiter(services.ports.redis, services.ports.config.queuePrefix, log.child({ component: 'rate-limit' }));
-  const authenticator = new EdgeAuthenticator(services.apiKeys, limiter, limits);
-  const yoga = createGatewayYoga(services, log, authenticator, limiter, readiness);
+  const { yoga, authenticator } = buildGatewayApp(services, log, readiness);
   const server = createServer((request, response) => {
     const refusal = refuseBeforeBody(request, limits.maxRequestBytes);
     if (refusal) return sendRefusal(response, refusal);
