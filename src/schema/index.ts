@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { describeSchema } from './descriptions/apply.ts';
 import './common.ts';
 import './streams.ts';
 import './detectors.ts';
@@ -12,12 +13,15 @@ import './health.ts';
 import './access.ts';
 import './node.ts';
 import './postmortem.ts';
+import './series.ts';
+import './lifecycle.ts';
+import './lifecycle-fields.ts';
 
 let built: GraphQLSchema | undefined;
 
 /** The GraphQL schema, built once per process from the domain files above. */
 export function buildSchema(): GraphQLSchema {
-  built ??= builder.toSchema();
+  built ??= describeSchema(builder.toSchema());
   return built;
 }
 
