@@ -6,7 +6,7 @@ import { BadUserInputError } from './errors.ts';
  * (Prisma drops "__proto__" from JSON), NUL (PostgreSQL text and jsonb cannot
  * store U+0000), lone UTF-16 surrogates (node-postgres turns them into
  * U+FFFD), JSON nested deeper than anything legitimate, and huge strings.
- * Pure functions: the gateway plugin and audited() both use them.
+ * Pure functions: the gateway plugin and runAudited() (schema/guard.ts) both use them.
  */
 export interface SafeInputLimits {
   maxDepth: number;

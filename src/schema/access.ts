@@ -1,15 +1,13 @@
 import type { ApiKey } from '../generated/prisma/client.ts';
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef, RoleEnum } from './common.ts';
-import { audited, authorize } from './guard.ts';
+import { connectionOf, pageArgs, RoleEnum } from './common.ts';
+import { principalOf } from './guard.ts';
+import { AuditLogFilterInput, ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 import { ApiKeyRef, AuditEntryRef, ViewerRef } from './refs.ts';
 import { ADMIN_KEY_ID } from '../services/api-keys.ts';
-import { AuditLogFilterInput, ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 
 ApiKeyRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     name: t.exposeString('name'),
     role: t.expose('role', { type: RoleEnum }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -22,12 +20,12 @@ ViewerRef.implement({
   fields: (t) => ({
     apiKey: t.field({
       type: ApiKeyRef,
-      resolve: async (principal, _a, ctx) => {
+      resolve: (principal) => {
         if (principal.keyId === ADMIN_KEY_ID) {
           // The configured admin secret has no row; describe it without inventing one.
           return { id: ADMIN_KEY_ID, name: principal.name, role: 'ADMIN' as const, secretHash: '', createdAt: new Date(0), lastUsedAt: null, revokedAt: null };
         }
-        return ctx.services.ports.db.apiKey.findUniqueOrThrow({ where: { id: principal.keyId } });
+        return principal.keyId;
       },
     }),
     role: t.expose('role', { type: RoleEnum }),
@@ -44,9 +42,7 @@ const CreatedApiKeyRef = builder
   });
 
 AuditEntryRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     at: t.expose('at', { type: 'DateTime' }),
     actor: t.exposeString('actor'),
     action: t.exposeString('action'),
@@ -62,43 +58,39 @@ const AuditEntryConnection = connectionOf('AuditEntry', AuditEntryRef);
 builder.queryFields((t) => ({
   viewer: t.field({
     type: ViewerRef,
-    resolve: (_root, _args, ctx) => authorize(ctx, 'VIEWER'),
+    authScopes: { role: 'VIEWER' },
+    resolve: (_root, _args, ctx) => principalOf(ctx),
   }),
   apiKeys: t.field({
     type: [ApiKeyRef],
-    resolve: (_root, _args, ctx) => {
-      authorize(ctx, 'ADMIN');
-      return ctx.services.apiKeys.list();
-    },
+    authScopes: { role: 'ADMIN' },
+    resolve: (_root, _args, ctx) => ctx.services.apiKeys.list(),
   }),
   auditLog: t.field({
     type: AuditEntryConnection,
+    authScopes: { role: 'ADMIN' },
     args: {
       filter: t.arg({ type: AuditLogFilterInput, description: 'Which entries: by actor, actions, target, outcome and time range; absent: all.' }),
-      first: t.arg.int(),
-      after: t.arg.string(),
+      ...pageArgs(t.arg),
       orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }),
     },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'ADMIN');
-      return ctx.services.auditEntries.list(args.filter, args);
-    },
+    resolve: (_root, args, ctx) => ctx.services.auditEntries.list(args.filter, args),
   }),
 }));
 
 builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreatedApiKeyRef,
+    authScopes: { role: 'ADMIN' },
     args: { name: t.arg.string({ required: true }), role: t.arg({ type: RoleEnum, required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'createApiKey', role: 'ADMIN', target: args.name, detail: args }, () =>
-        ctx.services.apiKeys.create(args.name, args.role),
-      ),
+    audit: (args) => ({ target: args.name, detail: args }),
+    resolve: (_root, args, ctx) => ctx.services.apiKeys.create(args.name, args.role),
   }),
   revokeApiKey: t.field({
     type: ApiKeyRef,
+    authScopes: { role: 'ADMIN' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'revokeApiKey', role: 'ADMIN', target: args.id }, () => ctx.services.apiKeys.revoke(args.id)),
+    audit: (args) => ({ target: args.id }),
+    resolve: (_root, args, ctx) => ctx.services.apiKeys.revoke(args.id),
   }),
 }));

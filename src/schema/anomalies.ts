@@ -1,13 +1,12 @@
 import type { Anomaly } from '../generated/prisma/client.ts';
 import { anomalyMatches } from '../services/anomalies.ts';
-import { NotFoundError } from '../core/errors.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { traceIdOf } from '../telemetry/trace-context.ts';
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
-import { audited, authorize } from './guard.ts';
-import { deliveredCursor, resumableEvents } from './resumable.ts';
+import { connectionOf, pageArgs, SeverityEnum } from './common.ts';
+import { principalOf } from './guard.ts';
 import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
+import { deliveredCursor, resumableEvents } from './resumable.ts';
 import {
   AnomalyRef,
   DetectorRef,
@@ -22,11 +21,9 @@ import {
 export const AnomalyLabelEnum = builder.enumType('AnomalyLabel', { values: ['TRUE_POSITIVE', 'FALSE_POSITIVE'] as const });
 
 AnomalyRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    stream: t.field({ type: StreamRef, resolve: (a, _x, ctx) => ctx.services.streams.get(a.streamId) }),
-    detector: t.field({ type: DetectorRef, resolve: (a, _x, ctx) => ctx.services.detectors.get(a.detectorId) }),
+    stream: t.field({ type: StreamRef, resolve: (a) => a.streamId }),
+    detector: t.field({ type: DetectorRef, resolve: (a) => a.detectorId }),
     detectorVersion: t.exposeInt('detectorVersion'),
     seriesKey: t.exposeString('seriesKey', { nullable: true }),
     field: t.exposeString('field'),
@@ -46,14 +43,14 @@ AnomalyRef.implement({
     incident: t.field({
       type: IncidentRef,
       nullable: true,
-      resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.incidents.get(a.incidentId) : null),
+      resolve: (a) => a.incidentId,
     }),
     label: t.expose('label', { type: AnomalyLabelEnum, nullable: true }),
     sla: t.field({
       type: SlaRef,
       nullable: true,
       description: 'The SLA whose breach this anomaly records (its detector is the SLA\'s companion); null for anomalies found in events.',
-      resolve: (a, _x, ctx) => (a.slaId ? ctx.services.slas.get(a.slaId) : null),
+      resolve: (a) => a.slaId,
     }),
     traceId: t.string({
       nullable: true,
@@ -78,9 +75,9 @@ const LineageRef = builder.objectRef<Anomaly>('Lineage').implement({
   fields: (t) => ({
     anomaly: t.field({ type: AnomalyRef, resolve: (a) => a }),
     event: t.field({ type: EventRefRef, resolve: eventRefOf }),
-    stream: t.field({ type: StreamRef, resolve: (a, _x, ctx) => ctx.services.streams.get(a.streamId) }),
+    stream: t.field({ type: StreamRef, resolve: (a) => a.streamId }),
     schemaVersion: t.exposeInt('schemaVersion'),
-    detector: t.field({ type: DetectorRef, resolve: (a, _x, ctx) => ctx.services.detectors.get(a.detectorId) }),
+    detector: t.field({ type: DetectorRef, resolve: (a) => a.detectorId }),
     detectorVersion: t.field({
       type: DetectorVersionRef,
       resolve: (a, _x, ctx) => ctx.services.detectors.version(a.detectorId, a.detectorVersion),
@@ -89,16 +86,16 @@ const LineageRef = builder.objectRef<Anomaly>('Lineage').implement({
       type: SlaRef,
       nullable: true,
       description: 'The SLA whose breach this is; its event is then the evaluation (partition -1, offset = evaluation time in ms), not a Kafka message.',
-      resolve: (a, _x, ctx) => (a.slaId ? ctx.services.slas.get(a.slaId) : null),
+      resolve: (a) => a.slaId,
     }),
     incident: t.field({
       type: IncidentRef,
       nullable: true,
-      resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.incidents.get(a.incidentId) : null),
+      resolve: (a) => a.incidentId,
     }),
     executions: t.field({
       type: [RunbookExecutionRef],
-      resolve: (a, _x, ctx) => (a.incidentId ? ctx.services.executions.forIncident(a.incidentId) : []),
+      resolve: async (a, _x, ctx) => (a.incidentId ? ctx.services.executions.forIncident(a.incidentId) : []),
     }),
   }),
 });
@@ -119,45 +116,36 @@ export const AnomalyConnection = connectionOf('Anomaly', AnomalyRef);
 builder.queryFields((t) => ({
   anomalies: t.field({
     type: AnomalyConnection,
-    args: { filter: t.arg({ type: AnomalyFilterInput }), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.anomalies.list(args.filter, args);
-    },
+    authScopes: { role: 'VIEWER' },
+    args: { filter: t.arg({ type: AnomalyFilterInput }), ...pageArgs(t.arg), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => ctx.services.anomalies.list(args.filter, args),
   }),
   anomaly: t.field({
     type: AnomalyRef,
     nullable: true,
+    authScopes: { role: 'VIEWER' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.anomalies.get(args.id);
-    },
+    resolve: (_root, args, ctx) => ctx.services.anomalies.get(args.id),
   }),
   lineage: t.field({
     type: LineageRef,
+    authScopes: { role: 'VIEWER' },
     args: { anomalyId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      const anomaly = await ctx.services.anomalies.get(args.anomalyId);
-      if (!anomaly) throw new NotFoundError('anomaly', args.anomalyId, 'anomalyId');
-      return anomaly;
-    },
+    resolve: (_root, args, ctx) => ctx.services.anomalies.require(args.anomalyId, 'anomalyId'),
   }),
 }));
 
 builder.mutationFields((t) => ({
   labelAnomaly: t.field({
     type: AnomalyRef,
+    authScopes: { role: 'OPERATOR' },
     args: {
       id: t.arg.id({ required: true }),
       label: t.arg({ type: AnomalyLabelEnum, required: true }),
       note: t.arg.string(),
     },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'labelAnomaly', role: 'OPERATOR', target: args.id, detail: args }, (p) =>
-        ctx.services.anomalies.label(args.id, args.label, args.note, p.name),
-      ),
+    audit: (args) => ({ target: args.id, detail: args }),
+    resolve: (_root, args, ctx) => ctx.services.anomalies.label(args.id, args.label, args.note, principalOf(ctx).name),
   }),
 }));
 
@@ -178,6 +166,7 @@ builder.subscriptionFields((t) => ({
     type: AnomalyRef,
     description:
       'New anomalies in commit order. With `after` (the `cursor` of the last anomaly received), first every matching anomaly committed after it, then live ones: each once, none missed.',
+    authScopes: { role: 'VIEWER' },
     args: {
       filter: t.arg({ type: AnomalyFilterInput }),
       after: t.arg.string({ description: 'The `cursor` of the last anomaly received; without it, anomalies committed from now on.' }),
@@ -185,7 +174,6 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) =>
       resumableEvents(
         ctx,
-        'VIEWER',
         {
           table: 'Anomaly',
           channel: CHANNELS.anomalies,

@@ -1,38 +1,20 @@
 import type { ObjectRef } from '@pothos/core';
-import { nodeTypeOf } from '../core/ids.ts';
-import type { Connection } from '../services/pagination.ts';
 import { builder, type VigilTypes } from './builder.ts';
 
-export const NodeRef = builder.interfaceRef<{ id: string }>('Node').implement({
-  resolveType: (node) => nodeTypeOf(node.id) ?? null,
-  fields: (t) => ({ id: t.exposeID('id') }),
-});
-
-export const PageInfoRef = builder
-  .objectRef<Connection<unknown>['pageInfo']>('PageInfo')
-  .implement({
-    fields: (t) => ({
-      hasNextPage: t.exposeBoolean('hasNextPage'),
-      hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-      startCursor: t.exposeString('startCursor', { nullable: true }),
-      endCursor: t.exposeString('endCursor', { nullable: true }),
-    }),
-  });
-
-/** `<Name>Connection` and `<Name>Edge`, the Relay shapes the contract names. */
+/** `<Name>Connection` and `<Name>Edge` (relay plugin), the names the contract gives them. */
 export function connectionOf<T>(name: string, nodeRef: ObjectRef<VigilTypes, T>) {
-  const edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
-    fields: (t) => ({
-      cursor: t.exposeString('cursor'),
-      node: t.field({ type: nodeRef, resolve: (e) => e.node as never }),
-    }),
-  });
-  return builder.objectRef<Connection<T>>(`${name}Connection`).implement({
-    fields: (t) => ({
-      edges: t.field({ type: [edge], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoRef, resolve: (c) => c.pageInfo }),
-    }),
-  });
+  return builder.connectionObject({ type: nodeRef, name: `${name}Connection` }, { name: `${name}Edge` });
+}
+
+type ArgBuilder = Parameters<Parameters<typeof builder.queryFields>[0]>[0]['arg'];
+
+/**
+ * The page arguments of a connection field. Forward only: ids are
+ * time-ordered and a cursor is the last id seen (services/pagination.ts), so
+ * the contract has `first`/`after` and no `last`/`before`.
+ */
+export function pageArgs(arg: ArgBuilder) {
+  return { first: arg.int(), after: arg.string() };
 }
 
 export const SeverityEnum = builder.enumType('Severity', { values: ['INFO', 'WARNING', 'CRITICAL'] as const });

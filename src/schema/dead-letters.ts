@@ -1,14 +1,11 @@
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef } from './common.ts';
-import { audited, authorize } from './guard.ts';
-import { DeadLetterRef, EventRefRef, StreamRef } from './refs.ts';
+import { connectionOf, pageArgs } from './common.ts';
 import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
+import { DeadLetterRef, EventRefRef, StreamRef } from './refs.ts';
 
 DeadLetterRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    stream: t.field({ type: StreamRef, resolve: (d, _a, ctx) => ctx.services.streams.get(d.streamId) }),
+    stream: t.field({ type: StreamRef, resolve: (d) => d.streamId }),
     source: t.field({
       type: EventRefRef,
       resolve: (d) => ({ topic: d.topic, partition: d.partition, offset: d.offset, key: d.eventKey, timestamp: d.eventTimestamp }),
@@ -25,20 +22,17 @@ const DeadLetterConnection = connectionOf('DeadLetter', DeadLetterRef);
 builder.queryFields((t) => ({
   deadLetters: t.field({
     type: DeadLetterConnection,
-    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.deadLetters.list(args.streamId, args);
-    },
+    authScopes: { role: 'VIEWER' },
+    args: { streamId: t.arg.id(), ...pageArgs(t.arg), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => ctx.services.deadLetters.list(args.streamId, args),
   }),
 }));
 
 builder.mutationFields((t) => ({
   reprocessDeadLetters: t.int({
+    authScopes: { role: 'OPERATOR' },
     args: { ids: t.arg.idList({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'reprocessDeadLetters', role: 'OPERATOR', target: args.ids.slice(0, 10).join(','), detail: { count: args.ids.length } }, () =>
-        ctx.services.deadLetters.reprocess(args.ids),
-      ),
+    audit: (args) => ({ target: args.ids.slice(0, 10).join(','), detail: { count: args.ids.length } }),
+    resolve: (_root, args, ctx) => ctx.services.deadLetters.reprocess(args.ids),
   }),
 }));

@@ -1,10 +1,14 @@
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import type { Detector, DetectorVersion } from '../generated/prisma/client.ts';
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
-import { audited, authorize } from './guard.ts';
+import { connectionOf, pageArgs, SeverityEnum } from './common.ts';
+import type { Context } from './context.ts';
+import { principalOf } from './guard.ts';
+import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
 import { incidentPolicyOf } from '../services/detectors.ts';
 import type { IncidentPolicy } from '../incidents/policy.ts';
 import { DetectorRef, DetectorVersionRef, StreamRef } from './refs.ts';
-import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
 
 export const DetectorKindEnum = builder.enumType('DetectorKind', {
   values: {
@@ -58,17 +62,23 @@ const IncidentPolicyRef = builder.objectRef<IncidentPolicy>('IncidentPolicy').im
   }),
 });
 
+/** Kind, params, mode and severity of a page of detectors all come from one read of their current versions. */
+const currentVersions = createContextCache(
+  (ctx: Context) =>
+    new DataLoader<Detector, DetectorVersion, string>((detectors) => ctx.services.batch.currentVersions(detectors), {
+      cacheKeyFn: (d) => `${d.id}@${d.currentVersion}`,
+    }),
+);
+
 DetectorRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     name: t.exposeString('name'),
-    stream: t.field({ type: StreamRef, resolve: (d, _a, ctx) => ctx.services.streams.get(d.streamId) }),
+    stream: t.field({ type: StreamRef, resolve: (d) => d.streamId }),
     field: t.exposeString('field'),
-    kind: t.field({ type: DetectorKindEnum, resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).kind }),
-    params: t.field({ type: 'JSON', resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).params }),
-    mode: t.field({ type: DetectorModeEnum, resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).mode }),
-    severity: t.field({ type: SeverityEnum, resolve: async (d, _a, ctx) => (await ctx.services.detectors.currentVersion(d)).severity }),
+    kind: t.field({ type: DetectorKindEnum, resolve: async (d, _a, ctx) => (await currentVersions(ctx).load(d)).kind }),
+    params: t.field({ type: 'JSON', resolve: async (d, _a, ctx) => (await currentVersions(ctx).load(d)).params }),
+    mode: t.field({ type: DetectorModeEnum, resolve: async (d, _a, ctx) => (await currentVersions(ctx).load(d)).mode }),
+    severity: t.field({ type: SeverityEnum, resolve: async (d, _a, ctx) => (await currentVersions(ctx).load(d)).severity }),
     version: t.exposeInt('currentVersion'),
     versions: t.field({ type: [DetectorVersionRef], resolve: (d, _a, ctx) => ctx.services.detectors.versions(d.id) }),
     stats: t.field({ type: DetectorStatsRef, resolve: (d, _a, ctx) => ctx.services.detectors.stats(d.id) }),
@@ -131,48 +141,41 @@ const UpdateDetectorInput = builder.inputType('UpdateDetectorInput', {
 builder.queryFields((t) => ({
   detectors: t.field({
     type: DetectorConnection,
-    args: { streamId: t.arg.id(), first: t.arg.int(), after: t.arg.string(), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.detectors.list(args.streamId, args);
-    },
+    authScopes: { role: 'VIEWER' },
+    args: { streamId: t.arg.id(), ...pageArgs(t.arg), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => ctx.services.detectors.list(args.streamId, args),
   }),
   detector: t.field({
     type: DetectorRef,
     nullable: true,
+    authScopes: { role: 'VIEWER' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.detectors.find(args.id);
-    },
+    resolve: (_root, args, ctx) => ctx.services.detectors.find(args.id),
   }),
 }));
 
 builder.mutationFields((t) => ({
   registerDetector: t.field({
     type: DetectorRef,
+    authScopes: { role: 'ADMIN' },
     args: { input: t.arg({ type: RegisterDetectorInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'registerDetector', role: 'ADMIN', target: input.streamId, detail: input }, (p) =>
-        ctx.services.detectors.register(input, p.name),
-      ),
+    audit: ({ input }) => ({ target: input.streamId, detail: input }),
+    resolve: (_root, { input }, ctx) => ctx.services.detectors.register(input, principalOf(ctx).name),
   }),
   updateDetector: t.field({
     type: DetectorRef,
     description: 'Creates a new version; the old one stays in versions.',
+    authScopes: { role: 'ADMIN' },
     args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateDetectorInput, required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'updateDetector', role: 'ADMIN', target: args.id, detail: args.input }, (p) =>
-        ctx.services.detectors.update(args.id, args.input, p.name),
-      ),
+    audit: (args) => ({ target: args.id, detail: args.input }),
+    resolve: (_root, args, ctx) => ctx.services.detectors.update(args.id, args.input, principalOf(ctx).name),
   }),
   rollbackDetector: t.field({
     type: DetectorRef,
     description: 'Makes an earlier version current again, as a new version.',
+    authScopes: { role: 'ADMIN' },
     args: { id: t.arg.id({ required: true }), version: t.arg.int({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'rollbackDetector', role: 'ADMIN', target: args.id, detail: { version: args.version } }, (p) =>
-        ctx.services.detectors.rollback(args.id, args.version, p.name),
-      ),
+    audit: (args) => ({ target: args.id, detail: { version: args.version } }),
+    resolve: (_root, args, ctx) => ctx.services.detectors.rollback(args.id, args.version, principalOf(ctx).name),
   }),
 }));

@@ -1,3 +1,4 @@
+import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import type { Role } from '../generated/prisma/enums.ts';
 import { requireRole } from '../services/api-keys.ts';
 import { AfterCommitError } from '../services/transaction.ts';
@@ -8,18 +9,27 @@ import { redactUrlsIn } from '../core/redact-url.ts';
 import { findUnsafeInput, sanitisedDetail } from '../core/safe-input.ts';
 import type { Context } from './context.ts';
 
-/** Every root field starts here: the caller must hold at least `role`. */
+/** The check behind every `authScopes: { role }` (builder.ts) and a subscription's recheck: the caller must hold at least `role`. */
 export function authorize(ctx: Context, role: Role): Principal {
   if (ctx.authError) throw ctx.authError;
   return requireRole(ctx.principal, role);
 }
 
-export interface AuditSpec {
-  action: string;
-  role: Role;
+/** What a mutation's audit entry records besides its action (the mutation's name) and outcome. */
+export interface AuditTarget {
   /** What the mutation acts on before it runs (an id, a name); the result's id replaces it on success. */
   target?: string;
   detail?: unknown;
+}
+
+export interface AuditSpec extends AuditTarget {
+  action: string;
+}
+
+/** The caller of a field behind an authScopes rule: scope-auth has already refused anyone else. */
+export function principalOf(ctx: Context): Principal {
+  if (!ctx.principal) throw new UnauthenticatedError();
+  return ctx.principal;
 }
 
 /** How the audit log names a caller: its key, the revoked key it presented, or anonymous. */
@@ -33,54 +43,61 @@ function resultTarget(result: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/**
- * Authorises a mutation and writes its audit entry whatever the outcome:
- * REFUSED (no or weak key), FAILED (bad input, not found...) or ALLOWED.
- * ALLOWED is written in the transaction of the effect (the services join it,
- * see ambient-transaction.ts), so neither commits without the other; REFUSED
- * and FAILED are written in a transaction of their own, after the rollback.
- */
-export async function audited<T>(ctx: Context, spec: AuditSpec, run: (principal: Principal) => Promise<T>): Promise<T> {
-  const { audit } = ctx.services;
+function auditRecord(ctx: Context, spec: AuditSpec, outcome: AuditOutcome, target: string, extra: Record<string, unknown> = {}): AuditRecord {
   // The gateway refuses hostile input before any resolver (useSafeInput); this is the backstop for
   // callers without it. Hostile arguments are never stored as they are, only described.
   const unsafe = findUnsafeInput(spec.detail ?? null, '');
-  const record = (outcome: AuditOutcome, target: string, extra: Record<string, unknown> = {}): AuditRecord => ({
+  return {
     actor: auditActor(ctx),
     action: spec.action,
     target,
     detail: unsafe ? sanitisedDetail(spec.detail, unsafe, extra, isCredentialKey) : { args: redactCredentials(spec.detail ?? null), ...extra },
     outcome,
-  });
-  let principal: Principal;
-  try {
-    principal = authorize(ctx, spec.role);
-  } catch (error) {
-    await audit.append(record('REFUSED', spec.target ?? '', { code: (error as VigilError).code }));
-    throw error;
-  }
+  };
+}
+
+/** The REFUSED entry of a mutation scope-auth turned away (no key, a revoked one, a role too low). */
+export async function auditRefused(ctx: Context, spec: AuditSpec, error: Error): Promise<void> {
+  const code = error instanceof VigilError ? error.code : 'FORBIDDEN';
+  await ctx.services.audit.append(auditRecord(ctx, spec, 'REFUSED', spec.target ?? '', { code }));
+}
+
+/**
+ * Runs an authorised mutation and writes its audit entry whatever the outcome:
+ * FAILED (bad input, not found...) or ALLOWED. ALLOWED is written in the
+ * transaction of the effect (the services join it, see ambient-transaction.ts),
+ * so neither commits without the other; FAILED is written in a transaction of
+ * its own, after the rollback. REFUSED is auditRefused's, called by scope-auth.
+ */
+export async function runAudited<T>(ctx: Context, spec: AuditSpec, run: () => Promise<T>): Promise<T> {
+  const { audit } = ctx.services;
+  const unsafe = findUnsafeInput(spec.detail ?? null, '');
   if (unsafe) {
     const error = new BadUserInputError(unsafe.field || 'input', unsafe.problem);
-    await audit.append(record('FAILED', spec.target ?? '', { code: error.code, error: error.message }));
+    await audit.append(auditRecord(ctx, spec, 'FAILED', spec.target ?? '', { code: error.code, error: error.message }));
     throw error;
   }
+  // Rows a loader cached earlier in this request (an earlier mutation of the document) may be about to change.
+  clearAllDataLoaders(ctx);
   let allowedTarget = spec.target ?? '';
   try {
     return await ctx.services.inTransaction(async (tx) => {
-      const result = await run(principal);
+      const result = await run();
       allowedTarget = resultTarget(result) ?? allowedTarget;
-      await audit.append(record('ALLOWED', allowedTarget), tx);
+      await audit.append(auditRecord(ctx, spec, 'ALLOWED', allowedTarget), tx);
       return result;
     });
   } catch (error) {
     if (error instanceof AfterCommitError) {
       // The effect and its ALLOWED entry are committed; what was to follow them (a publish) did not happen.
-      await audit.append(record('FAILED', allowedTarget, { code: 'INTERNAL', error: error.message, afterCommit: true }));
+      await audit.append(auditRecord(ctx, spec, 'FAILED', allowedTarget, { code: 'INTERNAL', error: error.message, afterCommit: true }));
       throw error.cause;
     }
     const code = error instanceof VigilError ? error.code : 'INTERNAL';
     // Validation messages may quote a URL back.
-    await audit.append(record('FAILED', spec.target ?? '', { code, error: error instanceof VigilError ? redactUrlsIn(error.message) : 'unexpected error' }));
+    await audit.append(
+      auditRecord(ctx, spec, 'FAILED', spec.target ?? '', { code, error: error instanceof VigilError ? redactUrlsIn(error.message) : 'unexpected error' }),
+    );
     throw error;
   }
 }

@@ -1,7 +1,6 @@
 import { HealthService } from '../services/health.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { builder } from './builder.ts';
-import { authorize } from './guard.ts';
 import { liveEvents } from './live.ts';
 import { ComponentHealthRef, StreamHealthRef, StreamRef } from './refs.ts';
 
@@ -47,10 +46,7 @@ const HealthRef = builder.objectRef<{ components: Awaited<ReturnType<HealthServi
     components: t.field({ type: [ComponentHealthRef], resolve: (h) => h.components }),
     streams: t.field({
       type: [StreamHealthRef],
-      resolve: async (_h, _a, ctx) => {
-        const streams = await ctx.services.ports.db.stream.findMany({ where: { archivedAt: null }, orderBy: { id: 'asc' } });
-        return Promise.all(streams.map((s) => ctx.services.health.stream(s)));
-      },
+      resolve: (_h, _a, ctx) => ctx.services.health.streams(),
     }),
   }),
 });
@@ -58,19 +54,18 @@ const HealthRef = builder.objectRef<{ components: Awaited<ReturnType<HealthServi
 builder.queryFields((t) => ({
   health: t.field({
     type: HealthRef,
-    resolve: async (_root, _args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return { components: await ctx.services.health.components() };
-    },
+    authScopes: { role: 'VIEWER' },
+    resolve: async (_root, _args, ctx) => ({ components: await ctx.services.health.components() }),
   }),
 }));
 
 builder.subscriptionFields((t) => ({
   streamHealth: t.field({
     type: StreamHealthRef,
+    authScopes: { role: 'VIEWER' },
     args: { streamId: t.arg.id() },
     subscribe: (_root, args, ctx) =>
-      liveEvents(ctx, 'VIEWER', CHANNELS.streamHealth, async (message: { streamId: string }) => {
+      liveEvents(ctx, CHANNELS.streamHealth, async (message: { streamId: string }) => {
         if (args.streamId && message.streamId !== args.streamId) return undefined;
         return ctx.services.sharedStreamHealth.of(message.streamId);
       }),

@@ -2,12 +2,12 @@ import type { Incident } from '../generated/prisma/client.ts';
 import { incidentMatches } from '../services/incidents.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
-import { audited, authorize } from './guard.ts';
+import { connectionOf, pageArgs, SeverityEnum } from './common.ts';
+import { principalOf } from './guard.ts';
+import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 import { deliveredCursor, resumableEvents } from './resumable.ts';
 import { IncidentEventRef, IncidentRef, RunbookExecutionRef, StreamRef } from './refs.ts';
 import { AnomalyConnection } from './anomalies.ts';
-import { ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
 
 const IncidentStatusEnum = builder.enumType('IncidentStatus', { values: ['OPEN', 'ACKNOWLEDGED', 'RESOLVED'] as const });
 
@@ -22,24 +22,33 @@ IncidentEventRef.implement({
 
 
 IncidentRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     title: t.exposeString('title'),
     status: t.expose('status', { type: IncidentStatusEnum }),
     severity: t.expose('severity', { type: SeverityEnum }),
-    stream: t.field({ type: StreamRef, resolve: (i, _a, ctx) => ctx.services.streams.get(i.streamId) }),
+    stream: t.field({ type: StreamRef, resolve: (i) => i.streamId }),
     anomalyCount: t.exposeInt('anomalyCount'),
-    anomalies: t.field({
+    // The same page of every incident in a list is read at once; byPath keeps aliases with other page arguments apart.
+    anomalies: t.loadable({
       type: AnomalyConnection,
-      args: { first: t.arg.int(), after: t.arg.string() },
-      resolve: (i, args, ctx) => ctx.services.incidents.anomalies(i.id, args),
+      args: pageArgs(t.arg),
+      byPath: true,
+      load: (incidentIds: string[], ctx, args) => ctx.services.batch.anomaliesFor(incidentIds, args),
+      resolve: (i) => i.id,
     }),
     openedAt: t.expose('openedAt', { type: 'DateTime' }),
     acknowledgedAt: t.expose('acknowledgedAt', { type: 'DateTime', nullable: true }),
     resolvedAt: t.expose('resolvedAt', { type: 'DateTime', nullable: true }),
-    timeline: t.field({ type: [IncidentEventRef], resolve: (i, _a, ctx) => ctx.services.incidents.timeline(i.id) }),
-    executions: t.field({ type: [RunbookExecutionRef], resolve: (i, _a, ctx) => ctx.services.executions.forIncident(i.id) }),
+    timeline: t.loadableList({
+      type: IncidentEventRef,
+      load: (incidentIds: string[], ctx) => ctx.services.batch.timelineFor(incidentIds),
+      resolve: (i) => i.id,
+    }),
+    executions: t.loadableList({
+      type: RunbookExecutionRef,
+      load: (incidentIds: string[], ctx) => ctx.services.batch.executionsFor(incidentIds),
+      resolve: (i) => i.id,
+    }),
     cursor: t.string({
       nullable: true,
       description:
@@ -62,39 +71,33 @@ const IncidentConnection = connectionOf('Incident', IncidentRef);
 builder.queryFields((t) => ({
   incidents: t.field({
     type: IncidentConnection,
-    args: { filter: t.arg({ type: IncidentFilterInput }), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.incidents.list(args.filter, args);
-    },
+    authScopes: { role: 'VIEWER' },
+    args: { filter: t.arg({ type: IncidentFilterInput }), ...pageArgs(t.arg), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => ctx.services.incidents.list(args.filter, args),
   }),
   incident: t.field({
     type: IncidentRef,
     nullable: true,
+    authScopes: { role: 'VIEWER' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.incidents.get(args.id);
-    },
+    resolve: (_root, args, ctx) => ctx.services.incidents.get(args.id),
   }),
 }));
 
 builder.mutationFields((t) => ({
   acknowledgeIncident: t.field({
     type: IncidentRef,
+    authScopes: { role: 'OPERATOR' },
     args: { id: t.arg.id({ required: true }), note: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'acknowledgeIncident', role: 'OPERATOR', target: args.id, detail: args }, (p) =>
-        ctx.services.incidents.acknowledge(args.id, args.note, p.name),
-      ),
+    audit: (args) => ({ target: args.id, detail: args }),
+    resolve: (_root, args, ctx) => ctx.services.incidents.acknowledge(args.id, args.note, principalOf(ctx).name),
   }),
   resolveIncident: t.field({
     type: IncidentRef,
+    authScopes: { role: 'OPERATOR' },
     args: { id: t.arg.id({ required: true }), note: t.arg.string() },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'resolveIncident', role: 'OPERATOR', target: args.id, detail: args }, (p) =>
-        ctx.services.incidents.resolve(args.id, args.note, p.name),
-      ),
+    audit: (args) => ({ target: args.id, detail: args }),
+    resolve: (_root, args, ctx) => ctx.services.incidents.resolve(args.id, args.note, principalOf(ctx).name),
   }),
 }));
 
@@ -105,6 +108,7 @@ builder.subscriptionFields((t) => ({
     type: IncidentRef,
     description:
       'Incidents as they change (opened, joined, escalated, acknowledged, resolved, a timeline entry added). With `after` (the `cursor` of the last one received), first the current state of every matching incident changed after it, in commit order, then live changes; a state already received is not sent again. States superseded while away are not replayed: the timeline keeps them.',
+    authScopes: { role: 'VIEWER' },
     args: {
       filter: t.arg({ type: IncidentFilterInput }),
       after: t.arg.string({ description: 'The `cursor` of the last incident received; without it, changes committed from now on.' }),
@@ -112,7 +116,6 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) =>
       resumableEvents(
         ctx,
-        'VIEWER',
         { table: 'Incident', channel: CHANNELS.incidents, matches: (incident: Incident) => incidentMatches(incident, args.filter), idOf: idOfMessage },
         args.after,
       ),
@@ -122,6 +125,7 @@ builder.subscriptionFields((t) => ({
     type: RunbookExecutionRef,
     description:
       'Runbook executions as they change (status, approval, verification, a step started, retried or finished). With `after`, first the current state of every matching execution changed after it, in commit order, then live changes, as incidentUpdates.',
+    authScopes: { role: 'VIEWER' },
     args: {
       runbookId: t.arg.id(),
       after: t.arg.string({ description: 'The `cursor` of the last execution received; without it, changes committed from now on.' }),
@@ -129,7 +133,6 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) =>
       resumableEvents(
         ctx,
-        'VIEWER',
         {
           table: 'RunbookExecution',
           channel: CHANNELS.executions,

@@ -11,7 +11,6 @@ import './incidents.ts';
 import './dead-letters.ts';
 import './health.ts';
 import './access.ts';
-import './node.ts';
 import './postmortem.ts';
 import './series.ts';
 import './lifecycle.ts';

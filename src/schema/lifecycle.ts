@@ -2,14 +2,13 @@ import type { ObjectRef } from '@pothos/core';
 import type { ArchivableKind } from '../services/lifecycle.ts';
 import { builder, type VigilTypes } from './builder.ts';
 import { SeverityEnum } from './common.ts';
-import { audited } from './guard.ts';
 import { DetectorRef, RunbookRef, SlaRef, StreamRef } from './refs.ts';
 import { RunbookStepInput, RunbookTriggerInput } from './runbooks.ts';
 
 /**
  * The lifecycle of configuration after registration: change (updateStream,
  * updateSla, updateRunbook; detectors have updateDetector) and archive or
- * restore. Every mutation here is ADMIN's and audited (guard.ts). Archiving
+ * restore. Every mutation here is ADMIN's and audited (access-plugin.ts). Archiving
  * keeps history: see src/services/lifecycle.ts for what stops running.
  */
 
@@ -58,8 +57,9 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'The stream to change.' }),
       input: t.arg({ type: UpdateStreamInput, required: true, description: 'The settings to change.' }),
     },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'updateStream', role: 'ADMIN', target: args.id, detail: args.input }, () => ctx.services.streams.update(args.id, args.input)),
+    authScopes: { role: 'ADMIN' },
+    audit: (args) => ({ target: args.id, detail: args.input }),
+    resolve: (_root, args, ctx) => ctx.services.streams.update(args.id, args.input),
   }),
   updateSla: t.field({
     type: SlaRef,
@@ -68,8 +68,9 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'The SLA to change.' }),
       input: t.arg({ type: UpdateSlaInput, required: true, description: 'The settings to change.' }),
     },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'updateSla', role: 'ADMIN', target: args.id, detail: args.input }, () => ctx.services.slas.update(args.id, args.input)),
+    authScopes: { role: 'ADMIN' },
+    audit: (args) => ({ target: args.id, detail: args.input }),
+    resolve: (_root, args, ctx) => ctx.services.slas.update(args.id, args.input),
   }),
   updateRunbook: t.field({
     type: RunbookRef,
@@ -78,10 +79,9 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'The runbook to change.' }),
       input: t.arg({ type: UpdateRunbookInput, required: true, description: 'The settings to change.' }),
     },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'updateRunbook', role: 'ADMIN', target: args.id, detail: args.input }, () =>
-        ctx.services.runbooks.update(args.id, args.input),
-      ),
+    authScopes: { role: 'ADMIN' },
+    audit: (args) => ({ target: args.id, detail: args.input }),
+    resolve: (_root, args, ctx) => ctx.services.runbooks.update(args.id, args.input),
   }),
   ...archiveAndRestore(t, 'Stream', StreamRef, 'Workers stop consuming its topic (events wait in Kafka, within its retention); its detectors and SLAs stop with it.'),
   ...archiveAndRestore(t, 'Detector', DetectorRef, 'Workers stop running it. An SLA\'s own detector cannot be archived alone: archive the SLA.'),
@@ -98,11 +98,11 @@ function archiveAndRestore<K extends ArchivableKind, T>(t: MutationFieldBuilder,
     t.field({
       type: ref,
       description,
+      authScopes: { role: 'ADMIN' },
       args: { id: t.arg.id({ required: true, description: `The ${label} to ${verb}.` }) },
+      audit: (args) => ({ target: args.id }),
       resolve: (_root, args, ctx) =>
-        audited(ctx, { action: `${verb}${kind}`, role: 'ADMIN', target: args.id }, () =>
-          verb === 'archive' ? ctx.services.lifecycle.archive(kind, args.id) : ctx.services.lifecycle.restore(kind, args.id),
-        ) as never,
+        (verb === 'archive' ? ctx.services.lifecycle.archive(kind, args.id) : ctx.services.lifecycle.restore(kind, args.id)) as never,
     });
   return {
     [`archive${kind}`]: field(

@@ -1,25 +1,21 @@
-import type { Role } from '../generated/prisma/enums.ts';
+import { clearAllDataLoaders } from '@pothos/plugin-dataloader';
 import { UnauthenticatedError } from '../core/errors.ts';
 import type { Principal } from '../core/principal.ts';
 import { subscriptionClosed, subscriptionOpened } from '../telemetry/metrics.ts';
 import type { Context } from './context.ts';
-import { authorize } from './guard.ts';
+import { principalOf } from './guard.ts';
 
 
 /**
- * A subscription's event stream. Authorised before it starts (so a refused
- * subscriber gets an error at once, not an empty stream), re-checked every
+ * A subscription's event stream. Authorised before it starts by the field's
+ * authScopes (scope-auth with authorizeOnSubscribe: a refused subscriber gets
+ * an error at once, not an empty stream), the key re-checked every
  * VIGIL_KEY_RECHECK_MS whether or not events flow, so a revoked key's
  * subscription ends (over SSE too, where no socket sweep reaches it), and
  * mapped/filtered per event (`select` returns undefined to skip one).
  */
-export function liveEvents<Raw, T>(
-  ctx: Context,
-  role: Role,
-  channel: string,
-  select: (raw: Raw) => Promise<T | undefined>,
-): AsyncGenerator<T> {
-  return guardedEvents(ctx, role, channel, (signal) => selected(ctx.services.pubsub.subscribe<Raw>(channel, signal), select));
+export function liveEvents<Raw, T>(ctx: Context, channel: string, select: (raw: Raw) => Promise<T | undefined>): AsyncGenerator<T> {
+  return guardedEvents(ctx, channel, (signal) => selected(ctx.services.pubsub.subscribe<Raw>(channel, signal), select));
 }
 
 /**
@@ -27,9 +23,8 @@ export function liveEvents<Raw, T>(
  * resumable.ts) under the same guard. `open` gets a signal that aborts when
  * the subscriber goes, so a source waiting for its next event lets go at once.
  */
-export function guardedEvents<T>(ctx: Context, role: Role, channel: string, open: (signal: AbortSignal) => AsyncIterator<T>): AsyncGenerator<T> {
-  const principal = authorize(ctx, role);
-  return stream(ctx, principal, channel, open);
+export function guardedEvents<T>(ctx: Context, channel: string, open: (signal: AbortSignal) => AsyncIterator<T>): AsyncGenerator<T> {
+  return stream(ctx, principalOf(ctx), channel, open);
 }
 
 async function* selected<Raw, T>(source: AsyncIterableIterator<Raw>, select: (raw: Raw) => Promise<T | undefined>): AsyncGenerator<T> {
@@ -65,6 +60,8 @@ async function* stream<T>(
       if (outcome === 'timeout') continue;
       if (outcome.done) return;
       next = iterator.next();
+      // One context serves every event of a subscription: rows loaded for an earlier event (its steps, its stream) may have changed since.
+      clearAllDataLoaders(ctx);
       yield outcome.value;
     }
   } finally {

@@ -1,7 +1,6 @@
 import type { PostmortemEntry } from '../incidents/postmortem.ts';
-import { PostmortemService, type LoadedPostmortem } from '../services/postmortem.ts';
+import type { LoadedPostmortem } from '../services/postmortem.ts';
 import { builder } from './builder.ts';
-import { authorize } from './guard.ts';
 import { AnomalyRef, IncidentRef, RunbookExecutionRef } from './refs.ts';
 
 const TimelineSourceEnum = builder.enumType('PostmortemSource', {
@@ -53,10 +52,8 @@ builder.queryFields((t) => ({
   postmortem: t.field({
     type: PostmortemRef,
     description: 'The postmortem of a resolved incident (BAD_USER_INPUT while it is open or acknowledged).',
+    authScopes: { role: 'VIEWER' },
     args: { incidentId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return new PostmortemService(ctx.services.ports.db).forIncident(args.incidentId);
-    },
+    resolve: (_root, args, ctx) => ctx.services.postmortems.forIncident(args.incidentId),
   }),
 }));

@@ -1,4 +1,3 @@
-import type { Role } from '../generated/prisma/enums.ts';
 import {
   changesAfter,
   decodePosition,
@@ -62,12 +61,11 @@ export function deliveredCursor(row: object): string | null {
  */
 export function resumableEvents<T extends ChangeTable, Message>(
   ctx: Context,
-  role: Role,
   feed: ResumableFeed<T, Message>,
   after: string | null | undefined,
 ): AsyncGenerator<RowOf<T>> {
   const start = after ? decodePosition(after) : undefined;
-  return guardedEvents(ctx, role, feed.channel, (signal) => replayThenLive(ctx.services, feed, start, signal));
+  return guardedEvents(ctx, feed.channel, (signal) => replayThenLive(ctx.services, feed, start, signal));
 }
 
 async function* replayThenLive<T extends ChangeTable, Message>(

@@ -3,10 +3,10 @@ import { roleAtLeast } from '../core/principal.ts';
 import { redactUrlsIn } from '../core/redact-url.ts';
 import { publicStepParams, runbookSteps } from '../services/runbooks.ts';
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef, SeverityEnum } from './common.ts';
-import { audited, authorize } from './guard.ts';
-import { deliveredCursor } from './resumable.ts';
+import { connectionOf, pageArgs, SeverityEnum } from './common.ts';
+import { principalOf } from './guard.ts';
 import { INCLUDE_ARCHIVED_DESCRIPTION, ListOrderEnum, ORDER_BY_DESCRIPTION } from './lifecycle-fields.ts';
+import { deliveredCursor } from './resumable.ts';
 import {
   DetectorRef,
   IncidentRef,
@@ -37,12 +37,12 @@ const RunbookTriggerRef = builder.objectRef<Runbook>('RunbookTrigger').implement
     stream: t.field({
       type: StreamRef,
       nullable: true,
-      resolve: (r, _a, ctx) => (r.triggerStreamId ? ctx.services.streams.find({ id: r.triggerStreamId }) : null),
+      resolve: (r) => r.triggerStreamId,
     }),
     detector: t.field({
       type: DetectorRef,
       nullable: true,
-      resolve: (r, _a, ctx) => (r.triggerDetectorId ? ctx.services.detectors.find(r.triggerDetectorId) : null),
+      resolve: (r) => r.triggerDetectorId,
     }),
     minSeverity: t.expose('minSeverity', { type: SeverityEnum }),
   }),
@@ -62,9 +62,7 @@ RunbookStepRef.implement({
 const RunbookExecutionConnection = connectionOf('RunbookExecution', RunbookExecutionRef);
 
 RunbookRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     name: t.exposeString('name'),
     trigger: t.field({ type: RunbookTriggerRef, resolve: (r) => r }),
     steps: t.field({ type: [RunbookStepRef], resolve: (r) => runbookSteps(r) }),
@@ -75,7 +73,7 @@ RunbookRef.implement({
     cooldownSeconds: t.exposeInt('cooldownSeconds'),
     executions: t.field({
       type: RunbookExecutionConnection,
-      args: { first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
+      args: { ...pageArgs(t.arg), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
       resolve: (r, args, ctx) => ctx.services.executions.list({ runbookId: r.id }, args),
     }),
   }),
@@ -106,20 +104,15 @@ StepExecutionRef.implement({
 });
 
 RunbookExecutionRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
-    runbook: t.field({
-      type: RunbookRef,
-      resolve: async (e, _a, ctx) => (await ctx.services.runbooks.get(e.runbookId))!,
-    }),
-    incident: t.field({
-      type: IncidentRef,
-      nullable: true,
-      resolve: (e, _a, ctx) => (e.incidentId ? ctx.services.incidents.get(e.incidentId) : null),
-    }),
+    runbook: t.field({ type: RunbookRef, resolve: (e) => e.runbookId }),
+    incident: t.field({ type: IncidentRef, nullable: true, resolve: (e) => e.incidentId }),
     status: t.expose('status', { type: ExecutionStatusEnum }),
-    steps: t.field({ type: [StepExecutionRef], resolve: (e, _a, ctx) => ctx.services.executions.steps(e.id) }),
+    steps: t.loadableList({
+      type: StepExecutionRef,
+      load: (executionIds: string[], ctx) => ctx.services.batch.stepsFor(executionIds),
+      resolve: (e) => e.id,
+    }),
     requestedBy: t.exposeString('requestedBy'),
     approvedBy: t.exposeString('approvedBy', { nullable: true }),
     verified: t.exposeBoolean('verified', {
@@ -170,58 +163,52 @@ const RegisterRunbookInput = builder.inputType('RegisterRunbookInput', {
 builder.queryFields((t) => ({
   runbooks: t.field({
     type: [RunbookRef],
+    authScopes: { role: 'VIEWER' },
     args: { includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.runbooks.list(args.includeArchived);
-    },
+    resolve: (_root, args, ctx) => ctx.services.runbooks.list(args.includeArchived),
   }),
   executions: t.field({
     type: RunbookExecutionConnection,
-    args: { status: t.arg({ type: [ExecutionStatusEnum] }), first: t.arg.int(), after: t.arg.string(), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.executions.list({ status: args.status }, args);
-    },
+    authScopes: { role: 'VIEWER' },
+    args: { status: t.arg({ type: [ExecutionStatusEnum] }), ...pageArgs(t.arg), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => ctx.services.executions.list({ status: args.status }, args),
   }),
   execution: t.field({
     type: RunbookExecutionRef,
     nullable: true,
+    authScopes: { role: 'VIEWER' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.executions.get(args.id);
-    },
+    resolve: (_root, args, ctx) => ctx.services.executions.get(args.id),
   }),
 }));
 
 builder.mutationFields((t) => ({
   registerRunbook: t.field({
     type: RunbookRef,
+    authScopes: { role: 'ADMIN' },
     args: { input: t.arg({ type: RegisterRunbookInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'registerRunbook', role: 'ADMIN', target: input.name, detail: input }, () =>
-        ctx.services.runbooks.register(input),
-      ),
+    audit: ({ input }) => ({ target: input.name, detail: input }),
+    resolve: (_root, { input }, ctx) => ctx.services.runbooks.register(input),
   }),
   triggerRunbook: t.field({
     type: RunbookExecutionRef,
+    authScopes: { role: 'OPERATOR' },
     args: { runbookId: t.arg.id({ required: true }), incidentId: t.arg.id() },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'triggerRunbook', role: 'OPERATOR', target: args.runbookId, detail: args }, (p) =>
-        ctx.services.executions.trigger(args.runbookId, args.incidentId, p),
-      ),
+    audit: (args) => ({ target: args.runbookId, detail: args }),
+    resolve: (_root, args, ctx) => ctx.services.executions.trigger(args.runbookId, args.incidentId, principalOf(ctx)),
   }),
   approveExecution: t.field({
     type: RunbookExecutionRef,
+    authScopes: { role: 'OPERATOR' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'approveExecution', role: 'OPERATOR', target: args.id }, (p) => ctx.services.executions.approve(args.id, p)),
+    audit: (args) => ({ target: args.id }),
+    resolve: (_root, args, ctx) => ctx.services.executions.approve(args.id, principalOf(ctx)),
   }),
   cancelExecution: t.field({
     type: RunbookExecutionRef,
+    authScopes: { role: 'OPERATOR' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'cancelExecution', role: 'OPERATOR', target: args.id }, (p) => ctx.services.executions.cancel(args.id, p.name)),
+    audit: (args) => ({ target: args.id }),
+    resolve: (_root, args, ctx) => ctx.services.executions.cancel(args.id, principalOf(ctx).name),
   }),
 }));

@@ -30,7 +30,7 @@ import { auditActor, isCredentialKey } from './guard.ts';
  * Refuses hostile input (see safe-input.ts) in every operation's variables
  * and literal argument values before anything executes, with BAD_USER_INPUT
  * naming the field. A refused mutation still leaves a FAILED audit entry,
- * since no resolver (and so no audited()) runs for it.
+ * since no resolver (and so no runAudited()) runs for it.
  */
 export function useSafeInput(services: Services, limits: Partial<SafeInputLimits> = {}): Plugin {
   const effective: SafeInputLimits = {

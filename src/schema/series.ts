@@ -1,6 +1,5 @@
-import { SERIES_POINTS_KEPT, SeriesService, type SeriesPoint } from '../services/series.ts';
+import { SERIES_POINTS_KEPT, type SeriesPoint } from '../services/series.ts';
 import { builder } from './builder.ts';
-import { authorize } from './guard.ts';
 
 const DEFAULT_LAST = 300;
 
@@ -20,15 +19,13 @@ const SeriesPointRef = builder.objectRef<SeriesPoint>('SeriesPoint').implement({
 builder.queryFields((t) => ({
   seriesPoints: t.field({
     type: [SeriesPointRef],
+    authScopes: { role: 'VIEWER' },
     description: `Recent scored points of one series of a detector, oldest first, for a chart. Best effort: kept in Redis by the stream workers, the last ${SERIES_POINTS_KEPT} per series at about one a second, for about a day after the series last scored; empty when none are kept. NOT_FOUND for an unknown detector. Role: VIEWER.`,
     args: {
       detectorId: t.arg.id({ required: true, description: 'The detector whose series is read.' }),
       seriesKey: t.arg.string({ description: "The series (the event's key field value); null for the series of events without a key." }),
       last: t.arg.int({ defaultValue: DEFAULT_LAST, description: `How many of the newest points to return, from 1 to ${SERIES_POINTS_KEPT}.` }),
     },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return new SeriesService(ctx.services.ports.db, ctx.services.ports.redis).points(args.detectorId, args.seriesKey ?? null, args.last ?? DEFAULT_LAST);
-    },
+    resolve: (_root, args, ctx) => ctx.services.series.points(args.detectorId, args.seriesKey ?? null, args.last ?? DEFAULT_LAST),
   }),
 }));

@@ -1,8 +1,8 @@
 import { builder } from './builder.ts';
-import { NodeRef, SeverityEnum } from './common.ts';
-import { audited, authorize } from './guard.ts';
-import { SlaRef, StreamRef } from './refs.ts';
+import { SeverityEnum } from './common.ts';
+import { principalOf } from './guard.ts';
 import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
+import { SlaRef, StreamRef } from './refs.ts';
 
 const SlaObjectiveEnum = builder.enumType('SlaObjective', {
   values: ['FRESHNESS', 'INGESTION_LAG', 'ERROR_RATE', 'COMPLETENESS', 'ANOMALY_RATE'] as const,
@@ -17,11 +17,9 @@ const SlaStateRef = builder.objectRef<{ met: boolean; current: number | null; ev
 });
 
 SlaRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     name: t.exposeString('name'),
-    stream: t.field({ type: StreamRef, resolve: (s, _a, ctx) => ctx.services.streams.get(s.streamId) }),
+    stream: t.field({ type: StreamRef, resolve: (s) => s.streamId }),
     objective: t.expose('objective', { type: SlaObjectiveEnum }),
     threshold: t.exposeFloat('threshold'),
     windowSeconds: t.exposeInt('windowSeconds'),
@@ -44,21 +42,18 @@ const RegisterSlaInput = builder.inputType('RegisterSlaInput', {
 builder.queryFields((t) => ({
   slas: t.field({
     type: [SlaRef],
+    authScopes: { role: 'VIEWER' },
     args: { streamId: t.arg.id(), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.slas.list(args.streamId, args.includeArchived);
-    },
+    resolve: (_root, args, ctx) => ctx.services.slas.list(args.streamId, args.includeArchived),
   }),
 }));
 
 builder.mutationFields((t) => ({
   registerSla: t.field({
     type: SlaRef,
+    authScopes: { role: 'ADMIN' },
     args: { input: t.arg({ type: RegisterSlaInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'registerSla', role: 'ADMIN', target: input.streamId, detail: input }, (p) =>
-        ctx.services.slas.register(input, p.name),
-      ),
+    audit: ({ input }) => ({ target: input.streamId, detail: input }),
+    resolve: (_root, { input }, ctx) => ctx.services.slas.register(input, principalOf(ctx).name),
   }),
 }));

@@ -1,15 +1,13 @@
 import { builder } from './builder.ts';
-import { connectionOf, NodeRef } from './common.ts';
-import { audited, authorize } from './guard.ts';
-import { DetectorRef, SlaRef, StreamHealthRef, StreamRef } from './refs.ts';
+import { connectionOf, pageArgs } from './common.ts';
+import { principalOf } from './guard.ts';
 import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
+import { DetectorRef, SlaRef, StreamHealthRef, StreamRef } from './refs.ts';
 
 export const StreamStatusEnum = builder.enumType('StreamStatus', { values: ['ACTIVE', 'PAUSED'] as const });
 
 StreamRef.implement({
-  interfaces: [NodeRef],
   fields: (t) => ({
-    id: t.exposeID('id'),
     name: t.exposeString('name'),
     topic: t.exposeString('topic'),
     schema: t.field({
@@ -86,7 +84,7 @@ const PublishResultRef = builder
 
 const ReplayResultRef = builder.objectRef<{ streamId: string; fromOffsets: Record<string, string> }>('ReplayResult').implement({
   fields: (t) => ({
-    stream: t.field({ type: StreamRef, resolve: (r, _a, ctx) => ctx.services.streams.get(r.streamId) }),
+    stream: t.field({ type: StreamRef, resolve: (r) => r.streamId }),
     fromOffsets: t.field({
       type: 'JSON',
       description: 'Per partition, the offset consumption restarts from.',
@@ -98,70 +96,62 @@ const ReplayResultRef = builder.objectRef<{ streamId: string; fromOffsets: Recor
 builder.queryFields((t) => ({
   streams: t.field({
     type: StreamConnection,
-    args: { first: t.arg.int(), after: t.arg.string(), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.streams.list(args);
-    },
+    authScopes: { role: 'VIEWER' },
+    args: { ...pageArgs(t.arg), includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
+    resolve: (_root, args, ctx) => ctx.services.streams.list(args),
   }),
   stream: t.field({
     type: StreamRef,
     nullable: true,
+    authScopes: { role: 'VIEWER' },
     args: { id: t.arg.id(), name: t.arg.string() },
-    resolve: (_root, args, ctx) => {
-      authorize(ctx, 'VIEWER');
-      return ctx.services.streams.find(args);
-    },
+    resolve: (_root, args, ctx) => ctx.services.streams.find(args),
   }),
 }));
 
 builder.mutationFields((t) => ({
   registerStream: t.field({
     type: StreamRef,
+    authScopes: { role: 'ADMIN' },
     args: { input: t.arg({ type: RegisterStreamInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'registerStream', role: 'ADMIN', target: input.name, detail: input }, (p) =>
-        ctx.services.streams.register(input, p.name),
-      ),
+    audit: ({ input }) => ({ target: input.name, detail: input }),
+    resolve: (_root, { input }, ctx) => ctx.services.streams.register(input, principalOf(ctx).name),
   }),
   updateStreamSchema: t.field({
     type: StreamRef,
     description: 'A new schema must be backward compatible with the current one, else BAD_USER_INPUT.',
+    authScopes: { role: 'ADMIN' },
     args: { id: t.arg.id({ required: true }), schema: t.arg({ type: 'JSON', required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'updateStreamSchema', role: 'ADMIN', target: args.id, detail: args }, (p) =>
-        ctx.services.streams.updateSchema(args.id, args.schema, p.name),
-      ),
+    audit: (args) => ({ target: args.id, detail: args }),
+    resolve: (_root, args, ctx) => ctx.services.streams.updateSchema(args.id, args.schema, principalOf(ctx).name),
   }),
   pauseStream: t.field({
     type: StreamRef,
+    authScopes: { role: 'ADMIN' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'pauseStream', role: 'ADMIN', target: args.id }, () => ctx.services.streams.setStatus(args.id, 'PAUSED')),
+    audit: (args) => ({ target: args.id }),
+    resolve: (_root, args, ctx) => ctx.services.streams.setStatus(args.id, 'PAUSED'),
   }),
   resumeStream: t.field({
     type: StreamRef,
+    authScopes: { role: 'ADMIN' },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(ctx, { action: 'resumeStream', role: 'ADMIN', target: args.id }, () => ctx.services.streams.setStatus(args.id, 'ACTIVE')),
+    audit: (args) => ({ target: args.id }),
+    resolve: (_root, args, ctx) => ctx.services.streams.setStatus(args.id, 'ACTIVE'),
   }),
   replayStream: t.field({
     type: ReplayResultRef,
+    authScopes: { role: 'OPERATOR' },
     args: { input: t.arg({ type: ReplayInput, required: true }) },
-    resolve: (_root, { input }, ctx) =>
-      audited(ctx, { action: 'replayStream', role: 'OPERATOR', target: input.streamId, detail: input }, () =>
-        ctx.services.replay.replay(input),
-      ),
+    audit: ({ input }) => ({ target: input.streamId, detail: input }),
+    resolve: (_root, { input }, ctx) => ctx.services.replay.replay(input),
   }),
   publishEvents: t.field({
     type: PublishResultRef,
     description: "Validates each event against the stream's contract, produces the valid ones to its topic.",
+    authScopes: { role: 'OPERATOR' },
     args: { streamId: t.arg.id({ required: true }), events: t.arg({ type: ['JSON'], required: true }) },
-    resolve: (_root, args, ctx) =>
-      audited(
-        ctx,
-        { action: 'publishEvents', role: 'OPERATOR', target: args.streamId, detail: { events: args.events.length } },
-        () => ctx.services.events.publish(args.streamId, args.events, { traceparent: ctx.traceparent }),
-      ),
+    audit: (args) => ({ target: args.streamId, detail: { events: args.events.length } }),
+    resolve: (_root, args, ctx) => ctx.services.events.publish(args.streamId, args.events, { traceparent: ctx.traceparent }),
   }),
 }));

@@ -9,6 +9,7 @@ import { ContractCache } from '../stream/contracts.ts';
 import { StreamStats } from '../stream/stream-stats.ts';
 import type { EventTransport } from '../stream/transport.ts';
 import { AnomalyService } from './anomalies.ts';
+import { BatchLoadService } from './batch-loads.ts';
 import { ApiKeyService } from './api-keys.ts';
 import { ambientDb } from '../store/ambient-transaction.ts';
 import { transactionRunner } from './transaction.ts';
@@ -21,7 +22,9 @@ import { ExecutionService } from './executions.ts';
 import { HealthService } from './health.ts';
 import { IncidentService } from './incidents.ts';
 import { AuditEntryService } from './audit-entries.ts';
+import { SeriesService } from './series.ts';
 import { LifecycleService } from './lifecycle.ts';
+import { PostmortemService } from './postmortem.ts';
 import { RegistryVersion } from '../stream/registry-version.ts';
 import { ReplayService } from './replay.ts';
 import { RunbookService } from './runbooks.ts';
@@ -41,7 +44,7 @@ export interface Ports {
 
 export function createServices(ports: Ports) {
   const { config, redis, kafka, pubsub } = ports;
-  // A mutation runs in one transaction (audited()); the services' queries join it when there is one.
+  // A mutation runs in one transaction (runAudited, src/schema/guard.ts); the services' queries join it when there is one.
   const db = ambientDb(ports.db);
   // The raw client: a validator cached from a transaction that then rolled back would outlive it.
   const contracts = new ContractCache(
@@ -77,6 +80,10 @@ export function createServices(ports: Ports) {
     events: new EventService(db, contracts, kafka, config.maxEventBytes),
     auditEntries: new AuditEntryService(db),
     lifecycle: new LifecycleService(db, registry),
+    postmortems: new PostmortemService(db),
+    // What the schema's DataLoaders read: one statement per kind of row for a whole page of parents.
+    batch: new BatchLoadService(db),
+    series: new SeriesService(db, redis),
     replay: new ReplayService(db, kafka, pubsub, config.consumerGroup),
     stats,
     health,

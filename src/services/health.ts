@@ -52,6 +52,12 @@ export interface HealthPorts {
 export class HealthService {
   constructor(private readonly ports: HealthPorts) {}
 
+  /** The health of every live (not archived) stream, oldest stream first. */
+  async streams(): Promise<StreamHealth[]> {
+    const streams = await this.ports.db.stream.findMany({ where: { archivedAt: null }, orderBy: { id: 'asc' } });
+    return Promise.all(streams.map((s) => this.stream(s)));
+  }
+
   private async check(name: string, probe: () => Promise<string | null>): Promise<ComponentHealth> {
     try {
       const detail = await withTimeout(probe(), CHECK_TIMEOUT_MS);

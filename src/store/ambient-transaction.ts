@@ -3,7 +3,7 @@ import type { Db, Prisma } from './db.ts';
 
 /**
  * The transaction a mutation runs in, reachable from every service without
- * passing it down: audited() opens it, the services' `db` (a proxy, see
+ * passing it down: runAudited() (schema/guard.ts) opens it, the services' `db` (a proxy, see
  * ambientDb) sends their queries into it, and the ALLOWED audit entry is
  * written in it last, so the effect and its entry commit or roll back together.
  */

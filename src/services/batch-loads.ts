@@ -1,0 +1,126 @@
+import type {
+  Anomaly,
+  ApiKey,
+  AuditEntry,
+  DeadLetter,
+  Detector,
+  DetectorVersion,
+  Incident,
+  IncidentEvent,
+  Runbook,
+  RunbookExecution,
+  Sla,
+  StepExecution,
+  Stream,
+} from '../generated/prisma/client.ts';
+import { Prisma, type Db } from '../store/db.ts';
+import { paginate, parsePage, type Connection, type PageArgs } from './pagination.ts';
+
+/**
+ * Rows that GraphQL fields read for many parents at once (the schema's
+ * DataLoaders batch them): one statement per kind of row whatever the number
+ * of parents, so a nested list costs a bounded number of queries instead of
+ * one per parent row. By-id lookups return the rows found, in any order (the
+ * loader matches them to keys); per-parent lists come back aligned with the
+ * keys asked for.
+ */
+export class BatchLoadService {
+  constructor(private readonly db: Db) {}
+
+  streams(ids: readonly string[]): Promise<Stream[]> {
+    return this.db.stream.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  detectors(ids: readonly string[]): Promise<Detector[]> {
+    return this.db.detector.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  slas(ids: readonly string[]): Promise<Sla[]> {
+    return this.db.sla.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  runbooks(ids: readonly string[]): Promise<Runbook[]> {
+    return this.db.runbook.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  executions(ids: readonly string[]): Promise<RunbookExecution[]> {
+    return this.db.runbookExecution.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  anomalies(ids: readonly string[]): Promise<Anomaly[]> {
+    return this.db.anomaly.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  incidents(ids: readonly string[]): Promise<Incident[]> {
+    return this.db.incident.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  deadLetters(ids: readonly string[]): Promise<DeadLetter[]> {
+    return this.db.deadLetter.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  apiKeys(ids: readonly string[]): Promise<ApiKey[]> {
+    return this.db.apiKey.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  auditEntries(ids: readonly string[]): Promise<AuditEntry[]> {
+    return this.db.auditEntry.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  /** The current version of each detector, aligned with `detectors`. */
+  async currentVersions(detectors: readonly Pick<Detector, 'id' | 'currentVersion'>[]): Promise<(DetectorVersion | Error)[]> {
+    const rows = await this.db.detectorVersion.findMany({
+      where: { OR: detectors.map((d) => ({ detectorId: d.id, version: d.currentVersion })) },
+    });
+    const byKey = new Map(rows.map((row) => [`${row.detectorId}@${row.version}`, row]));
+    return detectors.map((d) => byKey.get(`${d.id}@${d.currentVersion}`) ?? new Error(`detector ${d.id} has no version ${d.currentVersion}`));
+  }
+
+  /** Each incident's timeline, oldest entry first. */
+  async timelineFor(incidentIds: readonly string[]): Promise<IncidentEvent[][]> {
+    const rows = await this.db.incidentEvent.findMany({ where: { incidentId: { in: [...incidentIds] } }, orderBy: { id: 'asc' } });
+    return groupedBy(incidentIds, rows, (row) => row.incidentId);
+  }
+
+  /** Each incident's runbook executions, oldest first. */
+  async executionsFor(incidentIds: readonly string[]): Promise<RunbookExecution[][]> {
+    const rows = await this.db.runbookExecution.findMany({ where: { incidentId: { in: [...incidentIds] } }, orderBy: { id: 'asc' } });
+    return groupedBy(incidentIds, rows, (row) => row.incidentId);
+  }
+
+  /** Each execution's steps, in order. */
+  async stepsFor(executionIds: readonly string[]): Promise<StepExecution[][]> {
+    const rows = await this.db.stepExecution.findMany({
+      where: { executionId: { in: [...executionIds] } },
+      orderBy: [{ executionId: 'asc' }, { index: 'asc' }],
+    });
+    return groupedBy(executionIds, rows, (row) => row.executionId);
+  }
+
+  /**
+   * The same page (`first` after `after`, oldest first) of each incident's
+   * anomalies: at most first + 1 rows per incident are read (the extra one
+   * tells whether a next page exists), ranked per incident in the database.
+   */
+  async anomaliesFor(incidentIds: readonly string[], args: PageArgs): Promise<Connection<Anomaly>[]> {
+    const page = parsePage(args);
+    const after = page.afterId === undefined ? Prisma.empty : Prisma.sql`AND "id" > ${page.afterId}`;
+    const ranked = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT "id" FROM (
+        SELECT "id", row_number() OVER (PARTITION BY "incidentId" ORDER BY "id") AS "rank"
+        FROM "Anomaly" WHERE "incidentId" = ANY(${[...incidentIds]}::text[]) ${after}
+      ) AS "pages" WHERE "rank" <= ${page.take + 1}`;
+    const rows = ranked.length === 0 ? [] : await this.db.anomaly.findMany({ where: { id: { in: ranked.map((r) => r.id) } }, orderBy: { id: 'asc' } });
+    const pages = groupedBy(incidentIds, rows, (row) => row.incidentId);
+    return Promise.all(pages.map((pageRows) => paginate(args, async () => pageRows)));
+  }
+}
+
+function groupedBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string | null): T[][] {
+  const groups = new Map<string, T[]>(keys.map((key) => [key, []]));
+  for (const row of rows) {
+    const key = keyOf(row);
+    if (key !== null) groups.get(key)?.push(row);
+  }
+  return keys.map((key) => groups.get(key) ?? []);
+}

@@ -1,0 +1,187 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { graphql } from 'graphql';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrismaClient } from '../../src/generated/prisma/client.ts';
+import { newId } from '../../src/core/ids.ts';
+import { createServices } from '../../src/services/container.ts';
+import { buildSchema } from '../../src/schema/index.ts';
+import type { Context } from '../../src/schema/context.ts';
+import type { Runtime } from '../../src/app/runtime.ts';
+import { openTestRuntime } from '../support/harness.ts';
+import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
+
+/**
+ * Nested lists load in batches (the schema's DataLoaders over
+ * services/batch-loads.ts): reading a page of incidents with their timeline,
+ * executions and steps, anomalies, stream and detectors costs a fixed number
+ * of SQL statements, however many incidents the page holds. The statements
+ * are counted on the pg pool under the Prisma client of this file's own
+ * services; the query runs in process against the real schema.
+ */
+const INCIDENTS = 25;
+let runtime: Runtime;
+let pool: pg.Pool;
+let db: PrismaClient;
+let statements = 0;
+let ctx: Context;
+const streamId = newId('Stream');
+
+const NESTED = /* GraphQL */ `
+  query Nested($streamId: ID!, $first: Int!) {
+    incidents(first: $first, filter: { streamId: $streamId }) {
+      edges {
+        node {
+          id
+          stream { name }
+          timeline { kind message }
+          executions { id status steps { index status } }
+          anomalies(first: 2) { edges { node { id score detector { name } } } pageInfo { hasNextPage endCursor } }
+        }
+      }
+    }
+  }
+`;
+
+beforeAll(async () => {
+  runtime = await openTestRuntime();
+  pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+  // Every statement the Prisma client sends goes through a pooled client's query().
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+      statements += 1;
+      return query(...args);
+    };
+  });
+  db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const services = createServices({ ...runtime.services.ports, db });
+  ctx = { services, principal: { keyId: 'test', name: 'batching', role: 'VIEWER' }, authError: null, log: services.ports.log, clientAddress: '127.0.0.1', traceparent: null };
+  await seed();
+});
+
+afterAll(async () => {
+  await db?.$disconnect();
+  await runtime?.close();
+});
+
+/** A stream with a detector and a runbook; each incident has 3 anomalies, 2 timeline entries and an execution of 2 steps. */
+async function seed(): Promise<void> {
+  const name = uniqueName('batch');
+  await db.stream.create({ data: { id: streamId, name, topic: name, valueFields: ['v'], partitions: 1, retentionDays: 1 } });
+  const detectorId = newId('Detector');
+  await db.detector.create({ data: { id: detectorId, streamId, name: 'z', field: 'v' } });
+  const runbookId = newId('Runbook');
+  // Triggered by this stream only: a runbook without a trigger would run for every other test's incidents.
+  await db.runbook.create({ data: { id: runbookId, name, triggerStreamId: streamId, minSeverity: 'INFO', steps: [], requiresApproval: false, cooldownSeconds: 0 } });
+  const now = Date.now();
+  for (let i = 0; i < INCIDENTS; i++) {
+    const incidentId = newId('Incident', now + i);
+    await db.incident.create({ data: { id: incidentId, title: `incident ${i}`, severity: 'WARNING', streamId, groupKey: `${name}-${i}` } });
+    await db.incidentEvent.createMany({
+      data: [
+        { incidentId, kind: 'OPENED', message: `opened ${i}` },
+        { incidentId, kind: 'JOINED', message: `joined ${i}` },
+      ],
+    });
+    await db.anomaly.createMany({
+      data: [0, 1, 2].map((n) => ({
+        id: newId('Anomaly', now + i * 10 + n),
+        streamId,
+        detectorId,
+        detectorVersion: 1,
+        field: 'v',
+        value: n,
+        score: i + n / 10,
+        severity: 'WARNING' as const,
+        shadow: false,
+        eventTime: new Date(now),
+        explanation: 'test',
+        topic: name,
+        partition: 0,
+        offset: BigInt(i * 10 + n),
+        eventTimestamp: new Date(now),
+        schemaVersion: 1,
+        incidentId,
+      })),
+    });
+    const executionId = newId('RunbookExecution', now + i);
+    await db.runbookExecution.create({ data: { id: executionId, runbookId, incidentId, status: 'SUCCEEDED', requestedBy: 'test' } });
+    await db.stepExecution.createMany({
+      data: [0, 1].map((index) => ({ executionId, index, action: 'NOTIFY' as const, params: {}, status: 'SUCCEEDED' as const })),
+    });
+  }
+}
+
+interface NestedResult {
+  incidents: {
+    edges: {
+      node: {
+        id: string;
+        stream: { name: string };
+        timeline: { kind: string; message: string }[];
+        executions: { id: string; status: string; steps: { index: number }[] }[];
+        anomalies: { edges: { node: { id: string; score: number; detector: { name: string } } }[]; pageInfo: { hasNextPage: boolean } };
+      };
+    }[];
+  };
+}
+
+async function countedRun(first: number): Promise<{ data: NestedResult; statements: number }> {
+  statements = 0;
+  const result = await graphql({ schema: buildSchema(), source: NESTED, variableValues: { streamId, first }, contextValue: { ...ctx } });
+  expect(result.errors).toBeUndefined();
+  return { data: result.data as unknown as NestedResult, statements };
+}
+
+describe('nested lists load in batches', () => {
+  it(`reads ${INCIDENTS} incidents with timeline, executions and steps, anomalies, stream and detectors in at most 10 statements`, async () => {
+    const { data, statements: count } = await countedRun(100);
+    expect(data.incidents.edges).toHaveLength(INCIDENTS);
+    expect(count).toBeLessThanOrEqual(10);
+  });
+
+  it('costs the same for a page of 2 as for a page of 25: the count does not grow with the parents', async () => {
+    const small = await countedRun(2);
+    const large = await countedRun(100);
+    expect(small.data.incidents.edges).toHaveLength(2);
+    expect(large.statements).toBe(small.statements);
+  });
+
+  it('gives each incident its own rows, with each page cut per incident', async () => {
+    const { data } = await countedRun(100);
+    for (const { node } of data.incidents.edges) {
+      const i = Number(/(\d+)$/.exec(node.timeline[0]!.message)![1]);
+      expect(node.timeline.map((e) => e.message)).toEqual([`opened ${i}`, `joined ${i}`]);
+      expect(node.executions).toHaveLength(1);
+      expect(node.executions[0]!.steps.map((s) => s.index)).toEqual([0, 1]);
+      // Three anomalies, a page of two, oldest first.
+      expect(node.anomalies.edges.map((e) => e.node.score)).toEqual([i, i + 0.1]);
+      expect(node.anomalies.pageInfo.hasNextPage).toBe(true);
+      expect(node.anomalies.edges[0]!.node.detector.name).toBe('z');
+    }
+  });
+
+  it('pages anomalies after a cursor for every incident of the batch', async () => {
+    const first = await countedRun(100);
+    const cursor = first.data.incidents.edges[0]!.node.anomalies.edges[0]!.node.id;
+    const result = await graphql({
+      schema: buildSchema(),
+      source: /* GraphQL */ `
+        query Next($streamId: ID!, $after: String!) {
+          incidents(first: 100, filter: { streamId: $streamId }, orderBy: OLDEST_FIRST) {
+            edges { node { page: anomalies(first: 5, after: $after) { edges { node { score } } pageInfo { hasNextPage hasPreviousPage } } } }
+          }
+        }
+      `,
+      variableValues: { streamId, after: Buffer.from(`c:${cursor}`).toString('base64url') },
+      contextValue: { ...ctx },
+    });
+    expect(result.errors).toBeUndefined();
+    const pages = (result.data as { incidents: { edges: { node: { page: { edges: { node: { score: number } }[]; pageInfo: { hasNextPage: boolean } } } }[] } })
+      .incidents.edges.map((e) => e.node.page);
+    // The cursor is the first anomaly of the newest incident; ids are time-ordered, so only that incident's later ones follow it.
+    expect(pages.filter((p) => p.edges.length > 0)).toHaveLength(1);
+    expect(pages.every((p) => !p.pageInfo.hasNextPage)).toBe(true);
+  });
+});
