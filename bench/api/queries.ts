@@ -17,6 +17,7 @@ export interface BenchQuery {
 const edgesOf = (value: unknown) => ((value as { edges: unknown[] }).edges ?? []).length;
 
 export function benchQueries(subject: { streamId: string; since: Date; lineageAnomalyId: string; auditAfter: string; auditAfterId: string }): BenchQuery[] {
+  // The API lists newest first by default (docs/api.md, "Pagination and ordering"); each SQL returns the same rows in that order.
   return [
     {
       name: 'incidents page (100, nested lists)',
@@ -40,8 +41,8 @@ export function benchQueries(subject: { streamId: string; since: Date; lineageAn
                        FROM "StepExecution" s WHERE s."executionId" = x.id)) ORDER BY x.id), '[]')
              FROM "RunbookExecution" x WHERE x."incidentId" = i.id) AS executions,
           (SELECT coalesce(json_agg(a ORDER BY a.id), '[]') FROM
-             (SELECT id, value, score, severity, "detectedAt", "seriesKey" FROM "Anomaly" WHERE "incidentId" = i.id ORDER BY id LIMIT 21) a) AS anomalies
-        FROM "Incident" i ORDER BY i.id LIMIT 101`,
+             (SELECT id, value, score, severity, "detectedAt", "seriesKey" FROM "Anomaly" WHERE "incidentId" = i.id ORDER BY id DESC LIMIT 21) a) AS anomalies
+        FROM "Incident" i ORDER BY i.id DESC LIMIT 101`,
       params: [],
       count: (data) => edgesOf(data.incidents),
     },
@@ -87,7 +88,7 @@ export function benchQueries(subject: { streamId: string; since: Date; lineageAn
       }`,
       variables: { streamId: subject.streamId, since: subject.since.toISOString() },
       sql: `SELECT id, "seriesKey", field, value, score, expected, lower, upper, severity, "eventTime", "detectedAt", explanation
-        FROM "Anomaly" WHERE "streamId" = $1 AND shadow = false AND "detectedAt" >= $2 ORDER BY id LIMIT 101`,
+        FROM "Anomaly" WHERE "streamId" = $1 AND shadow = false AND "detectedAt" >= $2 ORDER BY id DESC LIMIT 101`,
       params: [subject.streamId, subject.since],
       count: (data) => edgesOf(data.anomalies),
     },
@@ -100,7 +101,7 @@ export function benchQueries(subject: { streamId: string; since: Date; lineageAn
         }
       }`,
       variables: { after: subject.auditAfter },
-      sql: `SELECT id, at, actor, action, target, outcome, detail, hash FROM "AuditEntry" WHERE id > $1 ORDER BY id LIMIT 101`,
+      sql: `SELECT id, at, actor, action, target, outcome, detail, hash FROM "AuditEntry" WHERE id < $1 ORDER BY id DESC LIMIT 101`,
       params: [subject.auditAfterId],
       count: (data) => edgesOf(data.auditLog),
     },
