@@ -2,6 +2,47 @@ import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkaj
 import type { Logger } from 'pino';
 import type { EventTransport, OutgoingMessage } from './transport.ts';
 
+const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
+const TOPIC_LEADERS_POLL_MS = 250;
+
+/** kafkajs marks transient errors `retriable`, on the error or on the one its retrier gave up on. */
+function isRetriable(error: unknown): boolean {
+  const e = error as { retriable?: boolean; originalError?: { retriable?: boolean }; cause?: { retriable?: boolean } };
+  return e?.retriable === true || e?.originalError?.retriable === true || e?.cause?.retriable === true;
+}
+
+type TopicAdmin = Pick<Admin, 'createTopics' | 'fetchTopicMetadata'>;
+
+/**
+ * Creates a topic (nothing if it exists) and resolves once every partition has a leader.
+ * On a busy broker, electing the leaders can outlast kafkajs' own wait (about 6 s) though the
+ * topic exists by then: a retriable failure there waits longer instead of failing the caller.
+ */
+export async function createTopicWithLeaders(
+  admin: TopicAdmin,
+  spec: { topic: string; numPartitions: number; configEntries: { name: string; value: string }[] },
+  timeoutMs = TOPIC_LEADERS_TIMEOUT_MS,
+): Promise<void> {
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [spec] });
+  } catch (error) {
+    if (!isRetriable(error)) throw error;
+    await waitForLeaders(admin, spec.topic, spec.numPartitions, timeoutMs, error as Error);
+  }
+}
+
+/** Resolves once every partition of `topic` has a leader; rejects with `cause` after `timeoutMs`. */
+async function waitForLeaders(admin: TopicAdmin, topic: string, partitions: number, timeoutMs: number, cause: Error): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    const found = metadata?.topics[0]?.partitions ?? [];
+    if (found.length >= partitions && found.every((p) => p.leader >= 0)) return;
+    if (Date.now() > deadline) throw new Error(`topic ${topic}: partitions without a leader after ${timeoutMs} ms`, { cause });
+    await new Promise((resolve) => setTimeout(resolve, TOPIC_LEADERS_POLL_MS));
+  }
+}
+
 /** EventTransport over kafkajs. Connections are opened lazily and reused. */
 export class KafkajsTransport implements EventTransport {
   private readonly kafka: Kafka;
@@ -54,7 +95,7 @@ export class KafkajsTransport implements EventTransport {
   async ensureTopic(topic: string, partitions: number, maxMessageBytes?: number): Promise<void> {
     const admin = await this.getAdmin();
     const configEntries = maxMessageBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(maxMessageBytes) }];
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, configEntries }] });
+    await createTopicWithLeaders(admin, { topic, numPartitions: partitions, configEntries });
   }
 
   async partitionCount(topic: string): Promise<number | undefined> {
