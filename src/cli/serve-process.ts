@@ -4,19 +4,29 @@ import { startGateway } from '../gateway/server.ts';
 import { openRuntime } from '../app/runtime.ts';
 import { Readiness } from '../core/readiness.ts';
 import type { WorkerSide } from '../app/worker-side.ts';
+import { whenSupervisorGone, WorkerSupervisor } from '../app/supervisor.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { serveMetrics } from '../telemetry/otel.ts';
 
 type Stoppable = { stop(): Promise<void> };
 
+/** What one process runs: the gateway, a worker in-process, or worker processes under a supervisor (workerProcesses, `vigil start --processes N`). */
+export interface Roles {
+  gateway: boolean;
+  worker: boolean;
+  workerProcesses?: number;
+}
+
 /** Runs until SIGTERM or SIGINT, then stops components in reverse order of start. */
-export async function serveUntilSignal(config: Config, roles: { gateway: boolean; worker: boolean }): Promise<void> {
+export async function serveUntilSignal(config: Config, roles: Roles): Promise<void> {
   const { metricsPort } = config;
   const log = createLogger(config.logLevel);
   // Listen for signals first: a SIGTERM while migrating or connecting must still shut down cleanly.
   const stopRequested = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
+    // A child of `vigil worker --processes N` whose supervisor died stops as on SIGTERM.
+    void whenSupervisorGone()?.then(resolve);
   });
   const runtime = await openRuntime(config, log);
   const readiness = new Readiness();
@@ -46,6 +56,11 @@ export async function serveUntilSignal(config: Config, roles: { gateway: boolean
       const { startWorkerSide } = await import('../app/worker-side.ts');
       workerSide = startWorkerSide(runtime.services, config, log, startup);
       stoppables.push(workerSide);
+    }
+    if (roles.workerProcesses !== undefined) {
+      const supervisor = new WorkerSupervisor({ processes: roles.workerProcesses, metricsPort, log: log.child({ component: 'supervisor' }) });
+      supervisor.start();
+      stoppables.push({ stop: async () => void (await supervisor.stop()) });
     }
   } catch (error) {
     return giveUp(error);

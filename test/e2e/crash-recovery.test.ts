@@ -46,7 +46,7 @@ describe('a worker killed with SIGKILL at random points', () => {
     const random = mulberry32(2026);
     const killedAt: number[] = [];
     for (let kill = 0; kill < KILLS; kill++) {
-      const worker = spawnVigil(['worker'], env);
+      const worker = spawnVigil(['worker', '--processes', '1'], env);
       running.push(worker);
       const before = await committedEvents(h, group, crashed.topic);
       // Kill only once this run has made progress, so every kill lands mid-stream.
@@ -63,7 +63,7 @@ describe('a worker killed with SIGKILL at random points', () => {
     }
     expect(killedAt.filter((n) => n < EVENTS).length, `committed events at each kill: ${killedAt.join(', ')}`).toBeGreaterThanOrEqual(5);
 
-    const last = spawnVigil(['worker'], env);
+    const last = spawnVigil(['worker', '--processes', '1'], env);
     running.push(last);
     await waitFor(
       async () => (await committedEvents(h, group, crashed.topic)) === EVENTS,

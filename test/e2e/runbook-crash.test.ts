@@ -65,7 +65,7 @@ describe('a worker killed with SIGKILL during a WEBHOOK step', () => {
       VIGIL_SESSION_TIMEOUT_MS: '6000',
     };
 
-    const first = spawnVigil(['worker'], env);
+    const first = spawnVigil(['worker', '--processes', '1'], env);
     running.push(first);
     await sendEvents(h, stream.topic, [{ at: 0, value: 1500 }]);
     const executionId = await firstExecutionOf(h, runbook.id, 60_000);
@@ -82,7 +82,7 @@ describe('a worker killed with SIGKILL during a WEBHOOK step', () => {
     expect(atKill.status).toBe('RUNNING');
     expect(atKill.steps.map((s) => s.status)).toEqual(['RUNNING', 'QUEUED', 'QUEUED']);
 
-    const second = spawnVigil(['worker'], env);
+    const second = spawnVigil(['worker', '--processes', '1'], env);
     running.push(second);
     const done = await waitForExecution(
       h,

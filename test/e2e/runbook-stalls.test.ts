@@ -46,7 +46,7 @@ const bodyOf = (rawBody: string) => JSON.parse(rawBody) as StepBody;
 
 /** A worker process for one stream, on the private Redis; resolves once its runner and stream worker are up. */
 async function startWorkerProcess(env: Record<string, string>): Promise<VigilProcess> {
-  const p = spawnVigil(['worker'], { REDIS_URL: redis.url, VIGIL_SESSION_TIMEOUT_MS: '6000', ...env });
+  const p = spawnVigil(['worker', '--processes', '1'], { REDIS_URL: redis.url, VIGIL_SESSION_TIMEOUT_MS: '6000', ...env });
   running.push(p);
   await waitFor(async () => p.output().includes('worker started'), 60_000, () => `the worker did not start:\n${p.output().slice(-3000)}`);
   return p;

@@ -59,8 +59,8 @@ describe('two worker processes in one group', () => {
 
     const group = `${id}-group`;
     const env = { VIGIL_WORKER_STREAMS: shared.name, VIGIL_CONSUMER_GROUP: group, VIGIL_CHECKPOINT_EVENTS: '200', VIGIL_SESSION_TIMEOUT_MS: '6000' };
-    const a = spawnTracked(['worker'], env);
-    const b = spawnTracked(['worker'], env);
+    const a = spawnTracked(['worker', '--processes', '1'], env);
+    const b = spawnTracked(['worker', '--processes', '1'], env);
     await waitFor(
       async () => lastAssignment(a) > 0 && lastAssignment(b) > 0 && lastAssignment(a) + lastAssignment(b) === 4,
       60_000,
@@ -104,7 +104,7 @@ describe('two gateway processes and a worker in a third', () => {
     const [port1, port2] = [await freePort(), await freePort()];
     const gateway1 = spawnTracked(['gateway'], { PORT: String(port1) });
     const gateway2 = spawnTracked(['gateway'], { PORT: String(port2) });
-    const worker = spawnTracked(['worker'], { VIGIL_WORKER_STREAMS: stream.name, VIGIL_CONSUMER_GROUP: `${id}-group` });
+    const worker = spawnTracked(['worker', '--processes', '1'], { VIGIL_WORKER_STREAMS: stream.name, VIGIL_CONSUMER_GROUP: `${id}-group` });
     for (const [gateway, port] of [[gateway1, port1], [gateway2, port2]] as const) {
       await waitFor(
         async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,

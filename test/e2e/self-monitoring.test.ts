@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 function spawnTracked(env: Record<string, string>): VigilProcess {
-  const p = spawnVigil(['worker'], { LOG_LEVEL: 'info', VIGIL_QUEUE_PREFIX: queuePrefix, VIGIL_SESSION_TIMEOUT_MS: '6000', ...env });
+  const p = spawnVigil(['worker', '--processes', '1'], { LOG_LEVEL: 'info', VIGIL_QUEUE_PREFIX: queuePrefix, VIGIL_SESSION_TIMEOUT_MS: '6000', ...env });
   running.push(p);
   return p;
 }
