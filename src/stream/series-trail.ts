@@ -18,6 +18,18 @@ export interface SeriesTrail {
   points: SeriesPoint[];
 }
 
+/** An anomalous point is never overwritten: each one stays, beside the last ordinary point of its second. */
+function sameOrdinarySecond(last: SeriesPoint, at: number): boolean {
+  return !last.anomalous && Math.floor(last.at / 1000) === Math.floor(at / 1000);
+}
+
+/** Adds `point` to `points` under the same thinning as SeriesTrails.note (for points already noted, e.g. of the next batch). */
+export function appendThinned(points: SeriesPoint[], point: SeriesPoint): void {
+  const last = points[points.length - 1];
+  if (last !== undefined && sameOrdinarySecond(last, point.at)) points[points.length - 1] = point;
+  else points.push(point);
+}
+
 /**
  * The scored points of a batch, per detector and series, thinned as they
  * come: at most one point per second of event time (the last one of that
@@ -43,8 +55,7 @@ export class SeriesTrails {
     }
     const points = trail.points;
     const last = points[points.length - 1];
-    // An anomalous point is never overwritten: each one stays, beside the last ordinary point of its second.
-    if (last !== undefined && !last.anomalous && Math.floor(last.at / 1000) === Math.floor(at / 1000)) {
+    if (last !== undefined && sameOrdinarySecond(last, at)) {
       last.at = at;
       last.value = value;
       last.expected = verdict.expected;

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/detectors/detector.ts';
-import { SeriesPointsRecorder, seriesPointsKey } from '../../src/stream/series-points.ts';
+import { pointsToSend, SERIES_POINTS_PER_FLUSH, SeriesPointsRecorder, seriesPointsKey } from '../../src/stream/series-points.ts';
 import { SeriesTrails } from '../../src/stream/series-trail.ts';
 
 const verdict = (anomalous: boolean, expected: number | null = 1): Verdict => ({ score: 0, anomalous, expected, lower: 0, upper: 2, explanation: '' });
@@ -83,5 +83,43 @@ describe('SeriesPointsRecorder', () => {
     await recorder.settled();
     expect(pipelines).toBe(0);
     expect(lines).toMatchObject([{ err: { message: 'redis is reconnecting' } }]);
+  });
+
+  it('buffers batches and sends them together once a flush is due, one point per second across batches', async () => {
+    const { log } = capture();
+    const sent: (string | number)[][] = [];
+    const redis = {
+      status: 'ready',
+      pipeline: () => ({
+        zadd: (...args: (string | number)[]) => sent.push(args),
+        zremrangebyrank() {},
+        pexpire() {},
+        exec: async () => [],
+      }),
+    };
+    const recorder = new SeriesPointsRecorder(redis as unknown as Pick<Redis, 'pipeline' | 'status'>, log, 60_000);
+    const first = new SeriesTrails();
+    first.note('d', 'a', 1_100, 1, verdict(false));
+    const second = new SeriesTrails();
+    second.note('d', 'a', 1_900, 2, verdict(false));
+    second.note('d', 'a', 2_100, 3, verdict(false));
+    recorder.record('s', first);
+    recorder.record('s', second);
+    expect(sent).toEqual([]);
+    await recorder.settled();
+    expect(sent).toHaveLength(1);
+    const [key, ...members] = sent[0]!;
+    expect(key).toBe(seriesPointsKey('d', 'a'));
+    expect(members.filter((_, i) => i % 2 === 0)).toEqual([1_900, 2_100]);
+  });
+
+  it('sends at most SERIES_POINTS_PER_FLUSH ordinary points of a series per flush (the newest), and every anomalous one', () => {
+    const points = Array.from({ length: 200 }, (_, i) => ({ at: i * 1000, value: i, expected: null, lower: null, upper: null, anomalous: i === 3 || i === 150 }));
+    const sent = pointsToSend(points);
+    expect(sent.filter((p) => !p.anomalous)).toHaveLength(SERIES_POINTS_PER_FLUSH);
+    expect(sent.filter((p) => p.anomalous).map((p) => p.at)).toEqual([3_000, 150_000]);
+    expect(sent.at(-1)!.at).toBe(199_000);
+    expect(sent.map((p) => p.at)).toEqual([...sent.map((p) => p.at)].sort((a, b) => a - b));
+    expect(pointsToSend(points.slice(0, 10))).toHaveLength(10);
   });
 });
