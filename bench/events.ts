@@ -3,18 +3,9 @@
  * schema are the tests' too (test/support re-exports them): the bench does
  * not import from test/.
  */
+import { mulberry32 } from '../src/core/seeded-random.ts';
 
-/** mulberry32: the same seed gives the same sequence on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** The JSON Schema of the bench stream (the tests' latency schema). */
 export const LATENCY_SCHEMA = {

@@ -2,7 +2,7 @@
  * What the cost, publish and memory benchmarks share with bench:pipeline:
  * settings from the environment, progress lines, CPU and rate arithmetic,
  * the seeded producer, the raw kafkajs drain, and cleanup of topics and the
- * bench database. (pipeline.ts keeps its own copies; it predates this file.)
+ * bench database.
  */
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';

@@ -22,7 +22,7 @@
 import { cpus, platform, arch, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createClient, type Client } from 'graphql-ws';
-import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
@@ -32,19 +32,9 @@ import { openRuntime, type Runtime } from '../src/app/runtime.ts';
 import { workerPorts } from '../src/app/worker-side.ts';
 import { startWorker, type Worker } from '../src/stream/worker-startup.ts';
 import { LATENCY_SCHEMA, LatencyEvents, type BenchMessage } from './events.ts';
+import { cleanupStep, cpuMicros, deleteTopics, dropDatabase, fmtInt, intEnv, median, progress, rate, rawDrain, sleep, type Rate } from './kit.ts';
 
 // ---------- settings ----------
-
-function intEnv(name: string, fallback: number, min = 1): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    console.error(`${name} must be an integer >= ${min}, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const EVENTS = intEnv('BENCH_EVENTS', 200_000);
 const PARTITIONS = intEnv('BENCH_PARTITIONS', 3);
@@ -67,18 +57,7 @@ const ADMIN_KEY = `bench-admin-${Math.random().toString(36).slice(2)}${Math.rand
 
 // ---------- progress ----------
 
-const started = performance.now();
 let phase = 'starting';
-function progress(message: string): void {
-  const seconds = ((performance.now() - started) / 1000).toFixed(1).padStart(6);
-  console.log(`[${seconds}s] ${message}`);
-}
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const cpuMicros = (since: NodeJS.CpuUsage) => {
-  const d = process.cpuUsage(since);
-  return d.user + d.system;
-};
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
  * The service's logger. Warnings and errors go to stderr; the worker's
@@ -103,52 +82,19 @@ let worker: Worker | undefined;
 let gateway: Gateway | undefined;
 let ws: Client | undefined;
 let producer: Producer | undefined;
-let rawConsumer: Consumer | undefined;
 let poller: pg.Client | undefined;
 const kafka = (brokers: string[]) => new Kafka({ clientId: `vigil-${RUN_ID}`, brokers, logLevel: logLevel.WARN });
 
 async function cleanup(config: Config | undefined): Promise<void> {
-  const step = async (what: string, action: () => Promise<unknown>) => {
-    try {
-      await action();
-    } catch (error) {
-      console.error(`cleanup: ${what} failed: ${(error as Error).message}`);
-    }
-  };
-  await step('raw consumer', async () => rawConsumer?.disconnect());
+  const step = cleanupStep;
   await step('graphql-ws client', async () => ws?.dispose());
   await step('gateway', async () => gateway?.close());
   await step('worker', async () => worker?.stop());
   await step('producer', async () => producer?.disconnect());
   await step('poller', async () => poller?.end());
-  if (config) {
-    await step('topics', async () => {
-      const admin = kafka(config.kafkaBrokers).admin();
-      await admin.connect();
-      try {
-        const existing = new Set(await admin.listTopics());
-        const topics = [STREAM, `${STREAM}.dlq`].filter((t) => existing.has(t));
-        if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 10_000 });
-      } finally {
-        await admin.disconnect();
-      }
-    });
-  }
+  if (config) await step('topics', () => deleteTopics(kafka(config.kafkaBrokers), [STREAM, `${STREAM}.dlq`]));
   await step('runtime', async () => runtime?.close());
-  if (!KEEP) {
-    await step('database', async () => {
-      const url = new URL(DATABASE_URL);
-      const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-      url.pathname = '/postgres';
-      const admin = new pg.Client({ connectionString: url.toString() });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    });
-  }
+  if (!KEEP) await step('database', () => dropDatabase(DATABASE_URL));
 }
 
 // ---------- phases ----------
@@ -172,63 +118,11 @@ async function produceAll(config: Config, generator: LatencyEvents): Promise<voi
   progress(`produced ${fmtInt(EVENTS)} events (${generator.outliers} seeded outliers) in ${seconds.toFixed(1)} s`);
 }
 
-interface Rate {
-  events: number;
-  seconds: number;
-  perSecond: number;
-  cpuMicrosPerEvent: number;
-  /** CPU time over wall time: 1.0 is one core busy all along. */
-  cores: number;
-}
-
-function rate(events: number, fromMs: number, toMs: number, cpu: number): Rate {
-  const seconds = (toMs - fromMs) / 1000;
-  return { events, seconds, perSecond: events / seconds, cpuMicrosPerEvent: cpu / events, cores: cpu / 1e6 / seconds };
-}
-
-/** A plain kafkajs consumer, same fetch settings as the worker's, that only counts messages. */
-async function rawBaseline(config: Config, run: number): Promise<Rate> {
+/** The raw drain of bench/kit.ts with the worker's fetch settings, a group of its own per run. */
+function rawBaseline(config: Config, run: number): Promise<Rate> {
   phase = 'raw baseline';
-  const consumer = kafka(config.kafkaBrokers).consumer({
-    groupId: `${RUN_ID}-raw-${run}`,
-    sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: 1_000,
-    maxBytesPerPartition: config.fetchMaxBytes,
-    maxWaitTimeInMs: 200,
-  });
-  rawConsumer = consumer;
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [STREAM], fromBeginning: true });
-    let count = 0;
-    let first = 0;
-    let cpuAtFirst: NodeJS.CpuUsage = process.cpuUsage();
-    let done!: (r: Rate) => void;
-    const finished = new Promise<Rate>((resolve) => (done = resolve));
-    let lastReport = performance.now();
-    await consumer.run({
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch }) => {
-        if (count === 0) {
-          first = performance.now();
-          cpuAtFirst = process.cpuUsage();
-        }
-        const before = count;
-        count += batch.messages.length;
-        if (before < EVENTS && count >= EVENTS) done(rate(EVENTS, first, performance.now(), cpuMicros(cpuAtFirst)));
-        else if (performance.now() - lastReport > 2000) {
-          lastReport = performance.now();
-          progress(`raw ${run}: ${fmtInt(count)}/${fmtInt(EVENTS)}`);
-        }
-      },
-    });
-    const result = await finished;
-    progress(`raw ${run}: drained ${fmtInt(EVENTS)} in ${result.seconds.toFixed(2)} s (${fmtInt(result.perSecond)} events/s)`);
-    return result;
-  } finally {
-    rawConsumer = undefined;
-    await consumer.disconnect();
-  }
+  const settings = { brokers: config.kafkaBrokers, topic: STREAM, groupId: `${RUN_ID}-raw-${run}`, events: EVENTS, sessionTimeoutMs: config.sessionTimeoutMs, fetchMaxBytes: config.fetchMaxBytes };
+  return rawDrain(kafka(config.kafkaBrokers), settings, `raw ${run}`);
 }
 
 async function committed(group: string): Promise<number> {
@@ -421,8 +315,7 @@ async function main(): Promise<void> {
 
     const raws: Rate[] = [];
     for (let run = 1; run <= RAW_RUNS; run++) raws.push(await rawBaseline(config, run));
-    const rawSorted = [...raws].sort((a, b) => a.perSecond - b.perSecond);
-    const raw = rawSorted[(rawSorted.length - 1) >> 1]!;
+    const raw = median(raws);
     const work = await workerPhase(config);
     const { rows } = await poller.query<{ n: string }>('SELECT count(*)::text AS n FROM "Anomaly" WHERE "streamId" = $1', [stream.id]);
     const bulkAnomalies = Number(rows[0]?.n ?? 0);

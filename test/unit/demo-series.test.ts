@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createDetector } from '../../src/detectors/detector.ts';
 import { normalizeDetectorParams } from '../../src/detectors/params.ts';
-import { DEMO_DETECTOR_PARAMS, DEMO_HOSTS, demoEvents, historyInjections, seededRandom } from '../../src/cli/demo/series.ts';
+import { DEMO_DETECTOR_PARAMS, DEMO_HOSTS, demoEvents, historyInjections } from '../../src/cli/demo/series.ts';
+import { mulberry32 } from '../../src/core/seeded-random.ts';
 
 /** What the demo's LIKELIHOOD detector flags in an hour of its history: host and minutes before the end. */
 function flagged(end: number, seed: number, params: Record<string, unknown>): string[] {
-  const events = demoEvents(end - 3_600_000, end, historyInjections(end), seededRandom(seed));
+  const events = demoEvents(end - 3_600_000, end, historyInjections(end), mulberry32(seed));
   const model = createDetector('LIKELIHOOD', normalizeDetectorParams('LIKELIHOOD', params, 'params') as Record<string, unknown>, 'latency_ms');
   const states = new Map<string, ReturnType<typeof model.newState>>(DEMO_HOSTS.map((host) => [host, model.newState()]));
   const hits: string[] = [];
@@ -32,8 +33,8 @@ describe('the demo series', () => {
 
   it('is the same for the same seed, a reading per host every 5 s', () => {
     const end = ends[0]!;
-    const a = demoEvents(end - 60_000, end, [], seededRandom(3));
-    expect(a).toEqual(demoEvents(end - 60_000, end, [], seededRandom(3)));
+    const a = demoEvents(end - 60_000, end, [], mulberry32(3));
+    expect(a).toEqual(demoEvents(end - 60_000, end, [], mulberry32(3)));
     expect(a).toHaveLength(12 * DEMO_HOSTS.length);
   });
 });

@@ -7,9 +7,10 @@
  */
 import { GraphQLClient } from 'graphql-request';
 import { createVigilClient, vigilErrors, type VigilClient } from '../../../sdk/index.ts';
+import { mulberry32 } from '../../core/seeded-random.ts';
 import type { ProgressBar } from '../progress.ts';
 import type { Receiver } from './receiver.ts';
-import { DEMO_DETECTOR_PARAMS, demoEvents, historyInjections, liveInjection, seededRandom, STEP_MS, type DemoEvent, type Injection } from './series.ts';
+import { DEMO_DETECTOR_PARAMS, demoEvents, historyInjections, liveInjection, STEP_MS, type DemoEvent, type Injection } from './series.ts';
 
 export interface DemoOptions {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -151,7 +152,7 @@ export class Demo {
   async produceHistory(end: number): Promise<Injection[]> {
     const { minutes, seed, print, receiver, bar } = this.options;
     const injections = historyInjections(end);
-    const events = demoEvents(end - minutes * 60_000, end, injections, seededRandom(seed));
+    const events = demoEvents(end - minutes * 60_000, end, injections, mulberry32(seed));
     // The faults and what follows go last, in one piece, after the rest was consumed: nothing of them is
     // detected after the runbook finished, which would (rightly) fail its verification.
     const split = events.findIndex((e) => Date.parse(e.at) >= injections[0]!.at - 60_000);
@@ -192,7 +193,7 @@ export class Demo {
 
   /** --keep-running: live readings every 5 s and a fault every `faultEveryMs`, until the signal aborts. */
   async produceLive(signal: AbortSignal, faultEveryMs: number): Promise<void> {
-    const random = seededRandom(this.options.seed + 1);
+    const random = mulberry32(this.options.seed + 1);
     let last = Date.now();
     let nextFault = last + faultEveryMs;
     let round = 0;
