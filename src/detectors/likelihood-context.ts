@@ -32,7 +32,7 @@ import { surprise } from './tail.ts';
  * fixed state: contextNumbers(averaging) numbers (likelihood-state.ts).
  */
 
-export const CONTEXT_CHANNELS = ['SEASON', 'FLAT', 'DRIFT'] as const;
+export const CONTEXT_CHANNELS = ['SEASON', 'FLAT', 'DRIFT', 'SEQUENCE'] as const;
 export type ContextChannel = (typeof CONTEXT_CHANNELS)[number];
 
 const HOUR = 3_600_000;

@@ -106,7 +106,7 @@ export const LIKELIHOOD_PARAM_SPECS: ParamSpecs = {
   },
   channels: {
     type: 'array',
-    description: `Context channels to add, a list of ${CONTEXT_CHANNELS.join(', ')}: SEASON judges the value against the same time of earlier cycles (hour, day or week, found from the series), FLAT sees a series that stops moving for longer than ever before, DRIFT sees the slow average leave a long baseline. Absent: none (versions stored before the channels existed keep doing what they did).`,
+    description: `Context channels to add, a list of ${CONTEXT_CHANNELS.join(', ')}: SEASON judges the value against the same time of earlier cycles (hour, day or week, found from the series), FLAT sees a series that stops moving for longer than ever before, DRIFT sees the slow average leave a long baseline, SEQUENCE sees moves the series does not usually make from where it is (a learnt transition model of the value in 64 bins of the range). Absent: none (versions stored before the channels existed keep doing what they did).`,
     check: (value, field) => checkChannels(value, field),
   },
 };

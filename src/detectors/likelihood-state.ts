@@ -1,4 +1,5 @@
 import { ALL_SLOTS, JUDGED, newContextState, PERIODS, type ContextChannel, type ContextState } from './likelihood-context.ts';
+import { restoreSequence, type SequenceState } from './likelihood-sequence.ts';
 import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
 
 /** The per-series state and the settings of LIKELIHOOD (likelihood.ts), and reading a state back from a checkpoint. */
@@ -30,6 +31,8 @@ export interface LikelihoodState {
   weekN: number[];
   /** The context channels (likelihood-context.ts). Checkpoints written before they existed have none: restore starts them fresh. */
   context: ContextState;
+  /** The SEQUENCE channel (likelihood-sequence.ts), kept only while that channel is on. */
+  sequence?: SequenceState;
 }
 
 export interface LikelihoodParams {
@@ -94,6 +97,8 @@ export function restoreLikelihood(saved: unknown, averaging: number, quiet: numb
     // Migration: a checkpoint from before the context channels has none; they start fresh (and warm up on their own).
     context: o.context === undefined ? newContextState(averaging) : restoreContext(o.context, averaging),
   };
+  // SEQUENCE's state exists once that channel has seen an event; without it the channel starts fresh.
+  if (o.sequence !== undefined) state.sequence = restoreSequence(o.sequence, averaging);
   if (
     state.ring.length !== SCALES * averaging ||
     state.mean.length !== SCALES ||

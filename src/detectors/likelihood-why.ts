@@ -1,4 +1,5 @@
 import { fmt } from './format.ts';
+import { FINE_BINS, LEVELS, MAX_MOVE } from './likelihood-sequence.ts';
 
 /** The explanations of LIKELIHOOD's context channels (likelihood-context.ts): each names the channel that fired. */
 
@@ -30,4 +31,11 @@ export function flatWhy(run: number, ms: number | null, longest: number, moves: 
   return () =>
     `FLAT: flat for ${span} where it usually moves by ${fmt(moves * 100, 3)}% of its range per event ` +
     `(longest flat run before: ${longest} events)`;
+}
+
+export function sequenceWhy(v: { z: number; level: number; move: number; probability: number }, averaging: number): () => string {
+  const move = v.move === 0 ? 'stayed in its bin' : `moved ${v.move > 0 ? 'up' : 'down'} ${Math.abs(v.move)}${Math.abs(v.move) === MAX_MOVE ? ' or more' : ''} bin${Math.abs(v.move) === 1 ? '' : 's'} (of ${FINE_BINS})`;
+  return () =>
+    `SEQUENCE: the value ${move} from level ${v.level + 1} of ${LEVELS}, a move made ${fmt(v.probability * 100, 3)}% of the time from there; ` +
+    `the last ${averaging} moves are ${fmt(v.z, 3)} sd less usual than the series' usual moves`;
 }

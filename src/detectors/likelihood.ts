@@ -1,6 +1,7 @@
 import type { DetectorModel, Verdict } from './detector.ts';
 import { capScore, fmt, isUsableValue, plainZero } from './format.ts';
-import { newContextState, observeContext, type ContextSettings, type ContextVerdict } from './likelihood-context.ts';
+import { observeChannels } from './likelihood-channels.ts';
+import { newContextState, type ContextSettings, type ContextVerdict } from './likelihood-context.ts';
 import { likelihoodParams, restoreLikelihood, SCALES, WEEK_MS, WEEK_SLOTS, LIKELIHOOD_SCALES, type LikelihoodState } from './likelihood-state.ts';
 import { ignoredVerdict } from './stats.ts';
 import { surprise } from './tail.ts';
@@ -26,8 +27,9 @@ import { surprise } from './tail.ts';
  *    scale (4 = one chance in 10,000, the default threshold).
  * 3. Novelty: a value beyond the range seen so far by more than `novelty`
  *    times the range scores at least the threshold, more the further out.
- * 4. Context channels (likelihood-context.ts, the `channels` setting):
- *    SEASON, FLAT and DRIFT, on the same surprise scale.
+ * 4. Context channels (likelihood-channels.ts, the `channels` setting):
+ *    SEASON, FLAT and DRIFT (likelihood-context.ts) and SEQUENCE
+ *    (likelihood-sequence.ts), on the same surprise scale.
  * 5. Quiet: after an alert the detector stays silent (score 0) for `quiet`
  *    events; it keeps learning meanwhile.
  */
@@ -138,7 +140,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
       // 4. Context channels, on the values learnt so far.
       let ctx: ContextVerdict | null = null;
       if (context.channels.length > 0) {
-        ctx = observeContext(s.context, context, x, time, s.slow, range, step, s.stepMean, s.lo);
+        ctx = observeChannels(s, context, x, time, range, step, givenRange === null ? null : lp.inputMin);
         if (!beyond && ctx.score > score) score = ctx.score;
         else ctx = null;
       }
