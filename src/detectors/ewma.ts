@@ -1,7 +1,7 @@
 import type { DetectorModel } from './detector.ts';
 import { fmt, isUsableValue } from './format.ts';
 import { checkNumber, checkObject } from './state-check.ts';
-import { deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
+import { type DeviationText, deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
 
 /**
  * EWMA: exponentially weighted mean and variance with weight `alpha`
@@ -22,6 +22,10 @@ export interface EwmaState {
 export function createEwma(p: Record<string, unknown>, field: string): DetectorModel<EwmaState> {
   const alpha = p.alpha as number;
   const sp = statisticalParams(p);
+  const text: DeviationText = {
+    baseline: (d) => `the moving average ${fmt(d.expected)}`,
+    detail: (d) => `sd ${fmt(d.spread)}, alpha ${fmt(alpha)}`,
+  };
 
   return {
     kind: 'EWMA',
@@ -40,8 +44,6 @@ export function createEwma(p: Record<string, unknown>, field: string): DetectorM
         return noBaselineVerdict(field, value, 'first value of the series, no baseline yet');
       }
       const sd = s.weight > 0 ? Math.sqrt(s.variance / s.weight) : 0;
-      // The explanation is formatted later, after the state moved on: capture today's mean.
-      const mean = s.mean;
       const verdict = deviationVerdict({
         field,
         value,
@@ -52,8 +54,9 @@ export function createEwma(p: Record<string, unknown>, field: string): DetectorM
         seen: s.n,
         warmupNeeded: sp.warmup,
         unit: 'sigma',
-        baseline: () => `the moving average ${fmt(mean)}`,
-        detail: () => `sd ${fmt(sd)}, alpha ${fmt(alpha)}`,
+        text,
+        count: s.n,
+        spread: sd,
       });
 
       const diff = value - s.mean;

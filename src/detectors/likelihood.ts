@@ -1,8 +1,9 @@
 import type { DetectorModel, Verdict } from './detector.ts';
-import { capScore, fmt, isUsableValue, plainZero } from './format.ts';
+import { capScore, isUsableValue } from './format.ts';
 import { observeChannels } from './likelihood-channels.ts';
 import { newContextState, type ContextSettings, type ContextVerdict } from './likelihood-context.ts';
-import { likelihoodParams, restoreLikelihood, SCALES, WEEK_MS, WEEK_SLOTS, LIKELIHOOD_SCALES, type LikelihoodState } from './likelihood-state.ts';
+import { likelihoodParams, restoreLikelihood, SCALES, WEEK_MS, WEEK_SLOTS, type LikelihoodState } from './likelihood-state.ts';
+import { LikelihoodVerdict, type LikelihoodWords } from './likelihood-verdict.ts';
 import { ignoredVerdict } from './stats.ts';
 import { surprise } from './tail.ts';
 
@@ -42,6 +43,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
   const minVar = minSpread * minSpread;
   const raw = new Float64Array(SCALES);
   const context: ContextSettings = { channels: lp.channels, averaging, longAlpha, minVar, threshold, warmup };
+  const words: LikelihoodWords = { field, threshold, warmup, novelty, quiet };
 
   const newState = (): LikelihoodState => ({
     n: 0,
@@ -78,7 +80,7 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
         s.prev = x;
         s.fast = x;
         s.slow = x;
-        return quietVerdict(field, x, null, () => 'first value of the series, no baseline yet');
+        return new LikelihoodVerdict(words, 0, false, null, 'first', x);
       }
       const ready = s.n >= warmup;
       const seenRange = s.hi - s.lo;
@@ -161,31 +163,16 @@ export function createLikelihood(p: Record<string, unknown>, field: string): Det
 
       // 5. Quiet after an alert.
       score = capScore(score);
-      const seen = s.n - 1;
-      if (!ready) return quietVerdict(field, x, s.slow, () => `warming up, ${seen} of ${warmup} events seen`, score);
+      if (!ready) return new LikelihoodVerdict(words, score, false, s.slow, 'warming', x, s.n - 1);
       if (s.quiet > 0) {
-        const left = (s.quiet -= 1);
-        return quietVerdict(field, x, s.slow, () => `quiet after an alert, ${left} more events`);
+        s.quiet -= 1;
+        return new LikelihoodVerdict(words, 0, false, s.slow, 'quiet', x, s.quiet);
       }
       const anomalous = score >= threshold;
       if (anomalous) s.quiet = quiet;
-      const why = (): string =>
-        ctx !== null
-        ? ctx.why()
-        : beyond
-        ? `${fmt(x)} is outside the range seen so far (${fmt(seenLo)} to ${fmt(seenHi)}) by ${fmt((excess / range) * 100, 3)}% of the range beyond the ${fmt(novelty * 100, 3)}% margin`
-        : `the last ${filled}-event average of its ${LIKELIHOOD_SCALES[bestScale]} deviation is ${fmt(bestZ, 3)} sd above its long-run level (surprise ${fmt(best, 3)}: about 1 in ${fmt(10 ** Math.min(best, 300), 2)})`;
-      return {
-        score,
-        anomalous,
-        expected: plainZero(s.slow),
-        lower: null,
-        upper: null,
-        // Written only when read: formatting numbers for every event would dominate the cost.
-        get explanation() {
-          return `${field} ${fmt(x)}: ${why()}; threshold ${fmt(threshold)}${anomalous && quiet > 0 ? `, quiet for the next ${quiet} events` : ''}`;
-        },
-      };
+      if (ctx !== null) return new LikelihoodVerdict(words, score, anomalous, s.slow, 'context', x, 0, 0, 0, 0, ctx);
+      if (beyond) return new LikelihoodVerdict(words, score, anomalous, s.slow, 'beyond', x, seenLo, seenHi, excess / range);
+      return new LikelihoodVerdict(words, score, anomalous, s.slow, 'scale', x, filled, bestScale, bestZ, best);
     },
 
     restore: (saved) => restoreLikelihood(saved, averaging, quiet),
@@ -203,17 +190,4 @@ function learnSlot(mean: number[], count: number[], slot: number, x: number, alp
   const a = Math.max(alpha, 1 / (n + 1));
   mean[slot] = n === 0 ? x : (mean[slot] as number) + a * (x - (mean[slot] as number));
   if (a > alpha) count[slot] = n + 1;
-}
-
-function quietVerdict(field: string, x: number, expected: number | null, why: () => string, score = 0): Verdict {
-  return {
-    score,
-    anomalous: false,
-    expected: expected === null ? null : plainZero(expected),
-    lower: null,
-    upper: null,
-    get explanation() {
-      return `${field} ${fmt(x)}: ${why()}`;
-    },
-  };
 }

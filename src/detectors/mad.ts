@@ -3,7 +3,7 @@ import { fmt, isUsableValue } from './format.ts';
 import { ringPush } from './ring.ts';
 import { sortedInsert, sortedMad, sortedMedian, sortedRemove } from './sorted.ts';
 import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
-import { deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
+import { type DeviationText, deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
 
 /** MAD of a normal distribution times this is its standard deviation. */
 export const MAD_TO_SIGMA = 1.4826;
@@ -40,6 +40,12 @@ export interface MadState {
   sorted: number[];
 }
 
+/** With a MAD of 0 the score divides by the spread of the window's quantiles instead (robustSpread), floored. */
+const MAD_TEXT: DeviationText = {
+  baseline: (d) => `the ${d.count}-event median ${fmt(d.expected)}`,
+  detail: (d) => (d.spread > 0 ? `MAD ${fmt(d.spread)}` : `MAD 0, spread ${fmt(d.scale)} from the window's quantiles`),
+};
+
 export function createMad(p: Record<string, unknown>, field: string): DetectorModel<MadState> {
   const window = p.window as number;
   const sp = statisticalParams(p);
@@ -71,8 +77,9 @@ export function createMad(p: Record<string, unknown>, field: string): DetectorMo
           seen: s.n,
           warmupNeeded: sp.warmup,
           unit: 'robust sigma',
-          baseline: () => `the ${m}-event median ${fmt(median)}`,
-          detail: () => (mad > 0 ? `MAD ${fmt(mad)}` : `MAD 0, spread ${fmt(spread)} from the window's quantiles`),
+          text: MAD_TEXT,
+          count: m,
+          spread: mad,
         });
       }
 

@@ -1,7 +1,7 @@
 import type { DetectorModel } from './detector.ts';
 import { fmt, isUsableValue } from './format.ts';
 import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
-import { deviationVerdict, floorScale, ignoredVerdict, statisticalParams } from './stats.ts';
+import { type DeviationText, deviationVerdict, floorScale, ignoredVerdict, statisticalParams } from './stats.ts';
 
 /** Mean absolute deviation of a normal distribution times this is its standard deviation. */
 const MEAN_ABS_TO_SIGMA = Math.sqrt(Math.PI / 2);
@@ -48,6 +48,10 @@ export function createSeasonal(p: Record<string, unknown>, field: string): Detec
   const beta = p.beta as number;
   const gamma = p.gamma as number;
   const sp = statisticalParams(p);
+  const text: DeviationText = {
+    baseline: (d) => `the seasonal forecast ${fmt(d.expected)}`,
+    detail: (d) => `slot ${d.count + 1} of ${period}, residual sd ${fmt(d.spread)}`,
+  };
   const rho = residualRate(period);
   const warmupNeeded = Math.max(sp.warmup, period + SEASONAL_MIN_RESIDUALS);
 
@@ -97,8 +101,9 @@ export function createSeasonal(p: Record<string, unknown>, field: string): Detec
         seen: s.n,
         warmupNeeded,
         unit: 'sigma',
-        baseline: () => `the seasonal forecast ${fmt(forecast)}`,
-        detail: () => `slot ${slot + 1} of ${period}, residual sd ${fmt(scale)}`,
+        text,
+        count: slot,
+        spread: scale,
       });
 
       const level = alpha * (value - seasonal) + (1 - alpha) * (s.level + s.trend);

@@ -45,10 +45,22 @@ export interface Deviation {
   warmupNeeded: number;
   /** "sigma" or "robust sigma". */
   unit: string;
-  /** E.g. "the 300-event mean 140" (a function: formatted only when an explanation is read). */
-  baseline: () => string;
-  /** E.g. "sd 12.6". */
-  detail: () => string;
+  /** The kind's words for its baseline and spread: one object per detector, read only when an explanation is. */
+  text: DeviationText;
+  /** Values the baseline is made of (ZSCORE, MAD), or the seasonal slot (SEASONAL); for the words only. */
+  count: number;
+  /** The kind's own spread before flooring (sd, MAD); for the words only. */
+  spread: number;
+}
+
+/**
+ * How a kind words its baseline and spread, e.g. "the 300-event mean 140"
+ * and "sd 12.6". The words are built from the deviation when an explanation
+ * is read, so scoring an event allocates no closure and formats no number.
+ */
+export interface DeviationText {
+  baseline(d: Deviation): string;
+  detail(d: Deviation): string;
 }
 
 /**
@@ -134,10 +146,10 @@ export class DeviationVerdict implements Verdict {
     const threshold = this.thresholdNote === undefined ? fmt(this.threshold) : `${fmt(this.threshold)}, ${this.thresholdNote}`;
     let text: string;
     if (diff === 0) {
-      text = `${d.field} ${fmt(value)} equals ${d.baseline()} (${d.detail()}; threshold ${threshold})`;
+      text = `${d.field} ${fmt(value)} equals ${d.text.baseline(d)} (${d.text.detail(d)}; threshold ${threshold})`;
     } else {
       const side = diff > 0 ? 'above' : 'below';
-      text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.baseline()} (${d.detail()}; threshold ${threshold})`;
+      text = `${d.field} ${fmt(value)} is ${fmt(capScore(Math.abs(signed)), 2)} ${d.unit} ${side} ${d.text.baseline(d)} (${d.text.detail(d)}; threshold ${threshold})`;
       if (params.direction === 'UP' && diff < 0) text += '; only rises count';
       if (params.direction === 'DOWN' && diff > 0) text += '; only falls count';
     }

@@ -2,7 +2,7 @@ import type { DetectorModel } from './detector.ts';
 import { fmt, isUsableValue } from './format.ts';
 import { ringPush } from './ring.ts';
 import { checkNumber, checkNumbers, checkObject, DetectorStateError } from './state-check.ts';
-import { deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
+import { type DeviationText, deviationVerdict, floorScale, ignoredVerdict, noBaselineVerdict, statisticalParams } from './stats.ts';
 
 /**
  * ZSCORE: rolling mean and standard deviation of the last `window` values,
@@ -25,6 +25,11 @@ export interface ZScoreState {
   /** Updates since the sums were last recomputed. */
   since: number;
 }
+
+const ZSCORE_TEXT: DeviationText = {
+  baseline: (d) => `the ${d.count}-event mean ${fmt(d.expected)}`,
+  detail: (d) => `sd ${fmt(d.spread)}`,
+};
 
 export function createZScore(p: Record<string, unknown>, field: string): DetectorModel<ZScoreState> {
   const window = p.window as number;
@@ -76,8 +81,9 @@ export function createZScore(p: Record<string, unknown>, field: string): Detecto
           seen: s.n,
           warmupNeeded: sp.warmup,
           unit: 'sigma',
-          baseline: () => `the ${m}-event mean ${fmt(mean)}`,
-          detail: () => `sd ${fmt(sd)}`,
+          text: ZSCORE_TEXT,
+          count: m,
+          spread: sd,
         });
       }
 
