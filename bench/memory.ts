@@ -69,7 +69,7 @@ function measure(kind: DetectorKind): Measured {
     // One event a minute per series: LIKELIHOOD's time-of-week slots see a realistic spread.
     const time = start + round * 60_000;
     for (let i = 0; i < SERIES; i++) {
-      const state = admitSeries(entry, keys[i]!, CAP, () => model.newState());
+      const state = admitSeries(entry, keys[i]!, CAP, model);
       if (state === undefined) continue;
       if (round === 0) tracked++;
       model.observe(state, 40 + (i % 160) + (random() + random() + random() - 1.5) * 10, time);

@@ -46,6 +46,7 @@ export function decodeMessage(
   stream: StreamSpec,
   maxEventBytes: number,
   maxKeyLength: number = DEFAULT_MAX_KEY_LENGTH,
+  offset: bigint = BigInt(message.offset),
 ): Decoded {
   const raw = message.value ?? EMPTY;
   if (raw.length > maxEventBytes) {
@@ -87,7 +88,7 @@ export function decodeMessage(
   return {
     ok: true,
     event: {
-      offset: BigInt(message.offset),
+      offset,
       key: pgTextOrNull(message.key),
       value: event,
       eventTime,

@@ -116,13 +116,14 @@ export class KafkajsConsumer implements EventConsumer {
 
 const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
+/** Most events carry no header: kafkajs gives each an empty object, and they all share one frozen one here. */
 function textHeaders(headers: Record<string, Buffer | string | (Buffer | string)[] | undefined>): Record<string, string> {
-  const text: Record<string, string> = {};
+  let text: Record<string, string> | undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (value !== undefined) text[name] = String(Array.isArray(value) ? value[0] : value);
+    if (value !== undefined) (text ??= {})[name] = String(Array.isArray(value) ? value[0] : value);
   }
-  return text;
+  return text ?? NO_HEADERS;
 }
 
 function groupByTopic(partitions: TopicPartition[]): { topic: string; partitions: number[] }[] {

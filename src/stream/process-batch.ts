@@ -95,7 +95,8 @@ export function processBatch(
   for (const message of messages) {
     const offset = BigInt(message.offset);
     if (offset < state.position) continue; // already seen: a refetch after a seek
-    effects.nextOffset = offset + 1n;
+    const next = offset + 1n;
+    effects.nextOffset = next;
     // Before the committed offset the effects exist already; the event only rebuilds detector state.
     const replaying = offset < state.committedOffset;
     const canary = canaryOf(message);
@@ -104,7 +105,7 @@ export function processBatch(
       if (!replaying && canary.sentAt !== null) effects.canaries.push({ offset, sentAt: canary.sentAt });
       continue;
     }
-    const decoded = decodeMessage(message, stream, maxEventBytes, bounds.maxKeyLength);
+    const decoded = decodeMessage(message, stream, maxEventBytes, bounds.maxKeyLength, offset);
     if (!decoded.ok) {
       if (!replaying) effects.deadLetters.push(deadLetterOf(stream, state.partition, message, decoded.reason, decoded.payload));
       continue;
@@ -117,11 +118,11 @@ export function processBatch(
     for (const detector of stream.detectors) {
       const detectorPartition = detectorState(state, detector, offset);
       if (offset < detectorPartition.nextOffset) continue; // its checkpoint already covers this event
-      detectorPartition.nextOffset = offset + 1n;
+      detectorPartition.nextOffset = next;
       const raw = readPath(event.value, detector.fieldPath);
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue; // the contract allows a missing or null value
       const slot = seriesSlot(event.seriesKey);
-      const seriesState = admitSeries(detectorPartition, slot, bounds.maxSeriesPerDetector, () => detector.model.newState());
+      const seriesState = admitSeries(detectorPartition, slot, bounds.maxSeriesPerDetector, detector.model);
       if (seriesState === undefined) {
         untracked = true;
         continue;

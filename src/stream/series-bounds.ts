@@ -50,12 +50,12 @@ function seriesCount(entry: DetectorPartitionState): number {
  * fewer than `maxSeries` series on this partition; undefined when the series
  * is new and the cap is reached: it is not tracked.
  */
-export function admitSeries(entry: DetectorPartitionState, slot: string, maxSeries: number, newState: () => unknown): unknown {
+export function admitSeries(entry: DetectorPartitionState, slot: string, maxSeries: number, model: { newState(): unknown }): unknown {
   // Own properties only: a series keyed "__proto__" or "toString" must get a state of its own, not Object.prototype's.
   if (Object.hasOwn(entry.series, slot)) return entry.series[slot];
   const count = seriesCount(entry);
   if (count >= maxSeries) return undefined;
-  const created = newState();
+  const created = model.newState();
   Object.defineProperty(entry.series, slot, { value: created, enumerable: true, writable: true, configurable: true });
   seriesCounts.set(entry.series, count + 1);
   return created;

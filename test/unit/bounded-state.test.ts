@@ -131,14 +131,14 @@ describe('the series cap (VIGIL_MAX_SERIES_PER_DETECTOR)', () => {
 
   it('counts in O(1), keeps own properties only, and forgets series exactly', () => {
     const entry = { nextOffset: 0n, series: {} as Record<string, unknown> };
-    const made = admitSeries(entry, '__proto__', 2, () => ({ n: 1 }));
+    const made = admitSeries(entry, '__proto__', 2, { newState: () => ({ n: 1 }) });
     expect(made).toEqual({ n: 1 });
     expect(Object.hasOwn(entry.series, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).n).toBeUndefined(); // Object.prototype untouched
-    expect(admitSeries(entry, 'toString', 2, () => ({ n: 2 }))).toEqual({ n: 2 });
-    expect(admitSeries(entry, 'third', 2, () => ({}))).toBeUndefined();
+    expect(admitSeries(entry, 'toString', 2, { newState: () => ({ n: 2 }) })).toEqual({ n: 2 });
+    expect(admitSeries(entry, 'third', 2, { newState: () => ({}) })).toBeUndefined();
     forgetSeries(entry, 'toString');
-    expect(admitSeries(entry, 'third', 2, () => ({ n: 3 }))).toEqual({ n: 3 });
+    expect(admitSeries(entry, 'third', 2, { newState: () => ({ n: 3 }) })).toEqual({ n: 3 });
     expect(JSON.parse(JSON.stringify(entry.series))).toEqual({ ['__proto__']: { n: 1 }, third: { n: 3 } });
   });
 });
