@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PROJECT_ROOT } from '../core/paths.ts';
+import { workerNodeFlags } from '../core/young-generation.ts';
 
 /** Set in a child's environment to its slot (0..N-1): it marks the process as a supervised child. */
 export const WORKER_CHILD_ENV = 'VIGIL_WORKER_CHILD';
@@ -118,7 +119,7 @@ export class WorkerSupervisor {
     else childEnv.VIGIL_METRICS_PORT = String(metricsPort + slot.index);
     // stdout and stderr are the supervisor's: every child's log lines go where its own go. The IPC
     // channel carries no messages: a child sees it close when the supervisor is gone (whenSupervisorGone).
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'bin', 'vigil.mjs'), 'worker', '--processes', '1'], {
+    const child = spawn(process.execPath, [...workerNodeFlags(env), join(PROJECT_ROOT, 'bin', 'vigil.mjs'), 'worker', '--processes', '1'], {
       env: childEnv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { afterChildExit, RESTART_POLICY } from '../../src/app/supervisor.ts';
 import type { CliIo } from '../../src/cli/command.ts';
 import { main } from '../../src/cli/index.ts';
+import { WORKER_SEMI_SPACE_MB, workerNodeFlags } from '../../src/core/young-generation.ts';
 
 describe('the restart policy of worker processes', () => {
   const died = (previousDelayMs: number | undefined, uptimeMs: number) => afterChildExit({ stopping: false, uptimeMs, previousDelayMs });
@@ -52,5 +53,13 @@ describe('--processes', () => {
     expect(await main(argv, io)).toBe(2);
     expect(stderr).toEqual([line]);
     expect(stdout).toEqual([]);
+  });
+});
+
+describe('worker node flags', () => {
+  it('give a worker a 64 MB semi-space unless the operator chose one', () => {
+    expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
+    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual([]);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual([]);
   });
 });
