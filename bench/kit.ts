@@ -1,9 +1,12 @@
 /**
  * What the cost, publish and memory benchmarks share with bench:pipeline:
- * settings from the environment, progress lines, CPU and rate arithmetic,
+ * settings from the environment, progress lines, CPU (of this process or of
+ * a child's process tree) and rate arithmetic,
  * the seeded producer, the raw kafkajs drain, and cleanup of topics and the
  * bench database.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { arch, cpus, platform, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Kafka, logLevel, Partitioners, type Consumer } from 'kafkajs';
@@ -204,4 +207,34 @@ export async function cleanupStep(what: string, action: () => Promise<unknown>):
   } catch (error) {
     console.error(`cleanup: ${what} failed: ${(error as Error).message}`);
   }
+}
+
+/** Ticks per second of /proc's CPU times; asked on first use, not by every bench that imports the kit. */
+let clockTicks: number | undefined;
+
+/** The pid and every descendant of it that is alive now (Linux: /proc/<pid>/task/<pid>/children). */
+export function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** User + system CPU of the tree under `pid`, in µs. */
+export function treeCpuMicros(pid: number): number {
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    try {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${member}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Exited between the listing and the read.
+    }
+  }
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+  return (ticks / clockTicks) * 1e6;
 }
