@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from '../../src/stream/worker-options.ts';
+import { SERIES_POINTS_PER_FLUSH } from '../../src/stream/series-points.ts';
 import { uniqueName } from '../support/env.ts';
 import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';
@@ -113,7 +114,8 @@ describe('seriesPoints', () => {
   it('reads the series without a key when seriesKey is null, with the expected value once the baseline is learnt', async () => {
     const stream = await registerStream(`${prefix}-unkeyed`, null);
     const detectorId = await registerDetector(stream.id, 'ZSCORE', { window: 20, warmup: 5 });
-    const values = Array.from({ length: 30 }, (_, i) => 100 + (i % 2 === 0 ? 2 : -2));
+    // Published at once, they run ahead of the clock: one flush sends SERIES_POINTS_PER_FLUSH ordinary points of a series.
+    const values = Array.from({ length: SERIES_POINTS_PER_FLUSH }, (_, i) => 100 + (i % 2 === 0 ? 2 : -2));
     await h.runtime.services.ports.kafka.produce(
       stream.topic,
       values.map((latency, i) => ({ key: null, value: JSON.stringify({ host: 'h', latency_ms: latency, at: new Date(start + i * 1000).toISOString() }) })),
@@ -134,7 +136,7 @@ describe('seriesPoints', () => {
     expect(last.expected).toBeCloseTo(100, 0);
     expect(last.lower!).toBeLessThan(last.expected!);
     expect(last.upper!).toBeGreaterThan(last.expected!);
-    // The default is the newest 300 (all 30 here); seriesKey absent is the same as null.
+    // The default is the newest 300 (all of them here); seriesKey absent is the same as null.
     const { seriesPoints: byDefault } = await h.client(h.secrets.VIEWER).request<{ seriesPoints: Point[] }>(
       `query($id: ID!) { seriesPoints(detectorId: $id) { value } }`,
       { id: detectorId },
