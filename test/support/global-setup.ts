@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { migrate } from '../../src/store/migrate.ts';
 import { PROJECT_ROOT } from '../../src/core/paths.ts';
@@ -15,7 +16,36 @@ export default async function setup(): Promise<() => void> {
   await ensureKafkaBroker({ projectRoot: PROJECT_ROOT, brokers: TEST_KAFKA_BROKERS, log: (m) => console.log(`[kafka] ${m}`) });
   await dropDatabase(TEST_DATABASE_URL);
   await migrate(TEST_DATABASE_URL, join(PROJECT_ROOT, 'prisma', 'migrations'));
-  return verifyAuditChain;
+  return async () => {
+    verifyAuditChain();
+    await deleteTestTopics();
+  };
+}
+
+/**
+ * The topics of the run's streams go once the run is over: the next run starts from a fresh database,
+ * and a broker that kept every run's topics (thousands after a day) elected a new topic's leaders so
+ * slowly that tests waiting on them timed out.
+ */
+async function deleteTestTopics(): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  let topics: string[];
+  try {
+    topics = (await client.query<{ topic: string }>('SELECT "topic" FROM "Stream"')).rows.map((row) => row.topic);
+  } finally {
+    await client.end();
+  }
+  const admin = new Kafka({ clientId: 'vigil-test-teardown', brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const ours = topics.filter((topic) => existing.has(topic));
+    for (let i = 0; i < ours.length; i += 100) await admin.deleteTopics({ topics: ours.slice(i, i + 100), timeout: 30_000 });
+    console.log(`[kafka] deleted the run's ${ours.length} topics`);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
