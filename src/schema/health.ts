@@ -1,10 +1,21 @@
-import { HealthService } from '../services/health.ts';
+import { HealthService, type WorkerProcess } from '../services/health.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { builder } from './builder.ts';
 import { liveEvents } from './live.ts';
 import { ComponentHealthRef, StreamHealthRef, StreamRef } from './refs.ts';
 
 const HealthStatusEnum = builder.enumType('HealthStatus', { values: ['OK', 'DEGRADED', 'DOWN'] as const });
+
+const WorkerProcessRef = builder.objectRef<WorkerProcess>('WorkerProcess').implement({
+  description: 'A stream worker process (`vigil worker`, or a child of `vigil worker --processes N`) and the partitions of one stream it holds.',
+  fields: (t) => ({
+    id: t.exposeString('id', { description: 'host:pid, as in its logs.' }),
+    host: t.exposeString('host', { description: 'The host name of its machine.' }),
+    pid: t.exposeInt('pid', { description: 'Its process id on that host.' }),
+    partitions: t.exposeIntList('partitions', { description: "The stream topic's partitions it holds, ascending." }),
+    lastBeatAt: t.expose('lastBeatAt', { type: 'DateTime', description: 'Its latest heartbeat; a process silent for 15 s is no longer listed.' }),
+  }),
+});
 
 StreamHealthRef.implement({
   fields: (t) => ({
@@ -23,6 +34,12 @@ StreamHealthRef.implement({
       nullable: true,
       description:
         'End-to-end time (produced to committed) of the newest complete round of synthetic canaries, one per partition; null before the first. See lastCanaryAt.',
+    }),
+    workers: t.field({
+      type: [WorkerProcessRef],
+      description:
+        'The worker processes holding partitions of the stream now, from their heartbeats (every 5 s, and at once when partitions move), by id; empty while none does (no worker runs, or the stream is paused).',
+      resolve: (h, _args, ctx) => ctx.services.health.workersOf(h.stream.topic),
     }),
     lastCanaryAt: t.expose('lastCanaryAt', {
       type: 'DateTime',

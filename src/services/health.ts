@@ -5,7 +5,7 @@ import { readCanary } from '../stream/canary.ts';
 import type { StreamStats } from '../stream/stream-stats.ts';
 import type { TopicAdmin } from '../stream/transport.ts';
 import { overallHealth, type ComponentHealth, type HealthStatus } from '../core/readiness.ts';
-import { WORKER_HEARTBEAT_PREFIX } from '../stream/worker-heartbeat.ts';
+import { readBeats, type WorkerBeat } from '../stream/worker-heartbeat.ts';
 export type { ComponentHealth, HealthStatus };
 
 
@@ -28,6 +28,16 @@ export interface StreamHealth {
 }
 
 const CHECK_TIMEOUT_MS = 2000;
+const BEATS_FRESH_MS = 1000;
+
+/** A worker process that holds partitions of a stream (from its heartbeat, stream/worker-heartbeat.ts). */
+export interface WorkerProcess {
+  id: string;
+  host: string;
+  pid: number;
+  partitions: number[];
+  lastBeatAt: Date;
+}
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -85,15 +95,37 @@ export class HealthService {
     ]);
   }
 
+  /** The worker processes of this deployment (its consumer group) that beat in the last 15 s. */
   async workers(): Promise<ComponentHealth> {
     try {
-      const keys = await withTimeout(this.ports.redis.keys(`${WORKER_HEARTBEAT_PREFIX}*`), CHECK_TIMEOUT_MS);
-      return keys.length > 0
-        ? { name: 'workers', status: 'OK', detail: `${keys.length} worker(s) alive` }
+      const ours = await withTimeout(this.beats(), CHECK_TIMEOUT_MS);
+      return ours.length > 0
+        ? { name: 'workers', status: 'OK', detail: `${ours.length} worker(s) alive` }
         : { name: 'workers', status: 'DEGRADED', detail: 'no worker has reported in the last 15 s' };
     } catch (error) {
       return { name: 'workers', status: 'DOWN', detail: (error as Error).message };
     }
+  }
+
+  /** The worker processes holding partitions of `topic` now, by id, with those partitions. */
+  async workersOf(topic: string): Promise<WorkerProcess[]> {
+    const holding = (await this.beats()).filter((b) => (b.partitions[topic]?.length ?? 0) > 0);
+    return holding
+      .map((b) => ({ id: b.id, host: b.host, pid: b.pid, partitions: b.partitions[topic]!, lastBeatAt: new Date(b.at) }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  private recentBeats: { at: number; beats: Promise<WorkerBeat[]> } | undefined;
+
+  /** This group's beats, read at most once a second: a page of many streams' health reads them once. */
+  private beats(): Promise<WorkerBeat[]> {
+    const now = Date.now();
+    if (this.recentBeats === undefined || now - this.recentBeats.at > BEATS_FRESH_MS) {
+      const beats = readBeats(this.ports.redis).then(({ beats }) => beats.filter((b) => b.group === this.ports.consumerGroup));
+      beats.catch(() => (this.recentBeats = undefined));
+      this.recentBeats = { at: now, beats };
+    }
+    return this.recentBeats.beats;
   }
 
   async components(): Promise<ComponentHealth[]> {

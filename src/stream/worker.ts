@@ -59,6 +59,7 @@ export class StreamWorker {
       onAssignment: (assigned) => {
         this.states.retain(assigned);
         this.log.info({ assigned: assigned.length }, 'partitions assigned');
+        void this.heartbeat(); // stream health shows who holds which partition: say so now, not at the next beat
       },
     });
     const parts = { ports, membership: this.membership, states: this.states, announcer: this.announcer, log };
@@ -97,7 +98,9 @@ export class StreamWorker {
   }
 
   private async heartbeat(): Promise<void> {
-    await beat(this.ports.redis, this.id).catch((error: unknown) => this.log.warn({ err: error }, 'worker heartbeat failed'));
+    if (this.control.signal.aborted) return; // stopping: clearBeat has the last word
+    const me = { id: this.id, host: hostname(), pid: process.pid, group: this.config.consumerGroup };
+    await beat(this.ports.redis, me, this.membership.assigned).catch((error: unknown) => this.log.warn({ err: error }, 'worker heartbeat failed'));
   }
 
   /** replayStream tells workers to go back: owned partitions of the topic are restored and re-read. Resolves once subscribed. */

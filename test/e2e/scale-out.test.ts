@@ -10,9 +10,11 @@ import { anomalyFingerprints, committedEvents, produceEvents, registerStreamWith
 
 let h: Harness;
 const running: VigilProcess[] = [];
+/** The worker processes' group, and the gateway's: stream health lists the workers of its own deployment. */
+const group = uniqueName('scale-group');
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ consumerGroup: group });
 });
 afterAll(async () => {
   for (const p of running) p.kill('SIGKILL');
@@ -43,6 +45,14 @@ function lastAssignment(p: VigilProcess): number {
   return match ? Number(match[1]) : -1;
 }
 
+async function healthWorkers(streamId: string): Promise<{ id: string; pid: number; partitions: number[] }[]> {
+  const { stream } = await h.client(h.secrets.VIEWER).request<{ stream: { health: { workers: { id: string; pid: number; partitions: number[] }[] } } }>(
+    `query($id: ID) { stream(id: $id) { health { workers { id pid partitions lastBeatAt } } } }`,
+    { id: streamId },
+  );
+  return stream.health.workers;
+}
+
 describe('two worker processes in one group', () => {
   it('share the partitions; stopping one hands its partitions and state to the other, with the same results', async () => {
     const id = uniqueName('scale');
@@ -57,7 +67,6 @@ describe('two worker processes in one group', () => {
     await waitFor(async () => (await committedEvents(h, referenceGroup, reference.topic)) === events.length, 120_000, () => 'reference run did not finish');
     await single.stop();
 
-    const group = `${id}-group`;
     const env = { VIGIL_WORKER_STREAMS: shared.name, VIGIL_CONSUMER_GROUP: group, VIGIL_CHECKPOINT_EVENTS: '200', VIGIL_SESSION_TIMEOUT_MS: '6000' };
     const a = spawnTracked(['worker', '--processes', '1'], env);
     const b = spawnTracked(['worker', '--processes', '1'], env);
@@ -77,6 +86,14 @@ describe('two worker processes in one group', () => {
     // Both members worked: the group split the four partitions between them.
     expect(ownedByA.size).toBeGreaterThan(0);
     expect(ownedByB.size).toBeGreaterThan(0);
+    // Stream health shows the two processes and what each holds, as the API reports it.
+    const workers = await waitFor(async () => {
+      const listed = await healthWorkers(shared.id);
+      return listed.length === 2 ? listed : null;
+    }, 20_000, () => 'stream health does not list the two worker processes');
+    expect(workers.map((w) => w.pid).sort()).toEqual([a.child.pid, b.child.pid].sort());
+    expect(workers.flatMap((w) => w.partitions).sort()).toEqual([0, 1, 2, 3]);
+    expect(new Set(workers.find((w) => w.pid === a.child.pid)!.partitions)).toEqual(ownedByA);
 
     a.kill('SIGTERM');
     expect(await a.exited).toBe(0);
@@ -86,8 +103,14 @@ describe('two worker processes in one group', () => {
       120_000,
       () => `second half not processed by the remaining worker:\n${b.output().slice(-3000)}`,
     );
-    // The survivor took over every partition the stopped worker had.
+    // The survivor took over every partition the stopped worker had, and health says so.
     for (const partition of ownedByA) expect(restoredPartitions(b, shared.topic)).toContain(partition);
+    let afterStop: unknown;
+    await waitFor(async () => {
+      const listed = await healthWorkers(shared.id);
+      afterStop = listed;
+      return listed.length === 1 && listed[0]!.pid === b.child.pid && listed[0]!.partitions.length === 4;
+    }, 20_000, () => `stream health after A stopped: ${JSON.stringify(afterStop)}`);
     b.kill('SIGTERM');
     expect(await b.exited).toBe(0);
 

@@ -10,9 +10,11 @@ import { anomalyFingerprints, committedEvents, produceEvents, registerStreamWith
 let h: Harness;
 let supervisor: VigilProcess | undefined;
 const childPids = new Set<number>();
+/** The children's group, and the gateway's: the health page counts the workers of its own deployment. */
+const group = uniqueName('procs-group');
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ consumerGroup: group });
 });
 afterAll(async () => {
   // A failed test must not leave workers behind in the shared consumer groups.
@@ -87,7 +89,6 @@ describe('vigil worker --processes 2', () => {
     await waitFor(async () => (await committedEvents(h, referenceGroup, reference.topic)) === events.length, 120_000, () => 'reference run did not finish');
     await single.stop();
 
-    const group = `${id}-group`;
     const p = spawnVigil(['worker', '--processes', '2'], {
       VIGIL_WORKER_STREAMS: shared.name,
       VIGIL_CONSUMER_GROUP: group,
