@@ -1,7 +1,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { Db } from '../store/db.ts';
 import type { ContractCache } from '../stream/contracts.ts';
-import { propertyPath } from '../stream/event-fields.ts';
+import { readPath } from '../stream/event-fields.ts';
 import { SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
 import { tracePublish } from '../telemetry/spans.ts';
 import { BadUserInputError, NotFoundError } from '../core/errors.ts';
@@ -42,22 +42,27 @@ export class EventService {
       throw new BadUserInputError('events', `must hold 1 to ${MAX_EVENTS_PER_PUBLISH} events`);
     }
     const validate = await this.contracts.validator(stream.id, stream.schemaVersion);
+    const keyPath = stream.keyField ? stream.keyField.split('.') : undefined;
+    // One headers object for the whole batch: kafkajs only reads it, and 1000 copies were garbage per call.
+    const batchHeaders = { ...headers, [SCHEMA_VERSION_HEADER]: String(stream.schemaVersion) };
     const rejected: PublishResult['rejected'] = [];
     const messages: OutgoingMessage[] = [];
-    events.forEach((event, index) => {
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index];
       const value = JSON.stringify(event);
-      if (Buffer.byteLength(value) > this.maxEventBytes) {
+      // A UTF-16 unit is at most 3 UTF-8 bytes: only a value that could be over the limit is measured.
+      if (value.length * 3 > this.maxEventBytes && Buffer.byteLength(value) > this.maxEventBytes) {
         rejected.push({ index, reason: `event is larger than the ${this.maxEventBytes}-byte limit` });
-        return;
+        continue;
       }
       const verdict = validate(event);
       if (!verdict.ok) {
         rejected.push({ index, reason: `violates the contract (schema v${stream.schemaVersion}): ${verdict.reason}` });
-        return;
+        continue;
       }
-      const key = stream.keyField ? propertyPath(event, stream.keyField) : undefined;
-      messages.push({ key: key == null ? null : String(key), value, headers: { ...headers, [SCHEMA_VERSION_HEADER]: String(stream.schemaVersion) } });
-    });
+      const key = keyPath ? readPath(event, keyPath) : undefined;
+      messages.push({ key: key == null ? null : String(key), value, headers: batchHeaders });
+    }
     span.setAttribute('messaging.destination.name', stream.topic);
     await this.producer.produce(stream.topic, messages);
     return { accepted: messages.length, rejected };
