@@ -59,6 +59,8 @@ export interface StreamHealth {
   canaryLatencySeconds: number | null;
   freshnessSeconds: number | null;
   lastEventAt: string | null;
+  /** Asked for on the stream page only. */
+  workers?: { id: string; partitions: number[] }[];
 }
 
 export interface StreamSummary {

@@ -126,6 +126,8 @@ describe('the console', () => {
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(SERIES_POINTS_PER_FLUSH);
     expect(await chart.locator('canvas').count()).toBeGreaterThan(0);
     expect(await chart.textContent()).toMatch(/host web-1.*1 anomaly marked.*950/);
+    // Which worker processes read the stream (stream health's workers): the test's one worker, its one partition.
+    expect(await page.getByTestId('stream-workers').textContent()).toMatch(/^Read by \S+:\d+ \(partition 0\)\.$/);
     await screenshot(page, 'stream');
 
     const { incidents } = await vigil.admin.request<{ incidents: { edges: { node: { id: string } }[] } }>(

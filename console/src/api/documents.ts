@@ -61,7 +61,7 @@ export const STREAM_PAGE = /* GraphQL */ `
   query StreamPage($id: ID!) {
     stream(id: $id) {
       id name topic status partitions schemaVersion keyField valueFields
-      health { ingestionLag eventsPerSecond errorRate deadLetters canaryLatencySeconds freshnessSeconds lastEventAt }
+      health { ingestionLag eventsPerSecond errorRate deadLetters canaryLatencySeconds freshnessSeconds lastEventAt workers { id partitions } }
       detectors { id name field kind mode version params drifting severity stats { anomalies truePositives falsePositives precision } }
       slas { id name objective threshold windowSeconds state { met current evaluatedAt } }
     }

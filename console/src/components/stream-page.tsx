@@ -40,6 +40,11 @@ export function StreamPage({ id, role }: { id: string; role: Role }) {
         </span>
         <StreamControls stream={stream} role={role} onChange={page.reload} />
       </header>
+      <p class="muted" data-testid="stream-workers">
+        {stream.health.workers?.length
+          ? `Read by ${stream.health.workers.map((w) => `${w.id} (partition${w.partitions.length > 1 ? 's' : ''} ${w.partitions.join(', ')})`).join(', ')}.`
+          : 'No worker process holds its partitions now.'}
+      </p>
       <section class="panel">
         <h2>Series</h2>
         {chosen ? (
