@@ -18,7 +18,7 @@
  * process tree (/proc/<pid>/stat) over the timed phase (a child that died in
  * it takes its CPU along). Each run prints the group's members and their
  * partitions; with K processes the bench checks that K members hold
- * partitions and that the health's "workers" component sees the K children.
+ * partitions and that the stream's health lists the K children and their partitions.
  * Needs PostgreSQL, Redis and Kafka (`npx vigil services`). Settings:
  *   BENCH_EVENTS (400000), BENCH_PARTITIONS (6), BENCH_HOSTS (300), BENCH_OUTLIER_EVERY (5000)
  *   BENCH_RUNS (2)          pairs of runs (1 process, then BENCH_PROCESSES)
@@ -27,7 +27,6 @@
  *   BENCH_TIMEOUT_S (1800), BENCH_VERBOSE=1 (the workers log at info instead of warn)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AssignerProtocol } from 'kafkajs';
 import { pino } from 'pino';
@@ -36,7 +35,7 @@ import { loadConfig, type Config } from '../src/core/config.ts';
 import { workerNodeFlags } from '../src/core/young-generation.ts';
 import { openRuntime, type Runtime } from '../src/app/runtime.ts';
 import { kafkaGroupOf } from '../src/stream/worker-startup.ts';
-import { WORKER_HEARTBEAT_PREFIX } from '../src/stream/worker-heartbeat.ts';
+import { HealthService } from '../src/services/health.ts';
 import { LATENCY_SCHEMA, LatencyEvents } from './events.ts';
 import * as kit from './kit.ts';
 import { type Rate, fmtInt, intEnv, progress } from './kit.ts';
@@ -131,21 +130,23 @@ async function settledMembers(admin: Admin, group: string, processes: number, ms
   }
 }
 
-/** In a run of several processes: each child holds partitions, and the health's workers component counts every child's heartbeat. */
-async function checkMany(child: ChildProcess, processes: number, members: Member[]): Promise<void> {
+/** In a run of several processes: each child holds partitions, and the stream's health lists every child with the partitions Kafka gave it. */
+async function checkMany(child: ChildProcess, processes: number, members: Member[], group: string): Promise<void> {
   const children = kit.processTree(child.pid!).filter((pid) => pid !== child.pid);
   const holding = members.filter((m) => m.partitions.length > 0);
   if (children.length !== processes || holding.length !== processes) {
     throw new Error(`expected ${processes} worker processes holding partitions, found ${children.length} children and ${holding.length} members with partitions`);
   }
-  const { services } = runtime!;
-  const beating = await Promise.all(children.map((pid) => services.ports.redis.exists(`${WORKER_HEARTBEAT_PREFIX}${hostname()}:${pid}`)));
-  const workers = await services.health.workers();
-  const alive = Number(/^(\d+) worker/.exec(workers.detail ?? '')?.[1] ?? 0);
-  if (beating.some((n) => n !== 1) || alive < processes) {
-    throw new Error(`health does not see the ${processes} worker processes: heartbeats ${beating.join(',')}, workers component "${workers.detail}"`);
+  // Stream health as the gateway of this run's deployment (its consumer group) reports it.
+  const { ports, stats } = runtime!.services;
+  const health = new HealthService({ db: ports.db, redis: ports.redis, kafka: ports.kafka, consumerGroup: group, stats });
+  const listed = await health.workersOf(STREAM);
+  const pids = listed.map((w) => w.pid).sort();
+  const partitions = listed.flatMap((w) => w.partitions).sort((a, b) => a - b);
+  if (pids.join() !== [...children].sort().join() || partitions.join() !== Array.from({ length: PARTITIONS }, (_, i) => i).join()) {
+    throw new Error(`stream health does not list the ${processes} worker processes: ${JSON.stringify(listed)}`);
   }
-  progress(`health: workers component ${workers.status} "${workers.detail}" (children ${children.join(', ')} all beating)`);
+  progress(`stream health: ${listed.map((w) => `${w.id} holds ${w.partitions.join(',')}`).join('; ')}`);
 }
 
 /**
@@ -186,7 +187,7 @@ async function timedRun(config: Config, processes: number, index: number): Promi
         const members = await settledMembers(admin, group, processes);
         const shown = members.map((m) => `${m.clientId}: ${m.partitions.join(',') || '-'}`).join('; ');
         progress(`${processes} process(es), run ${index}: ${fmtInt(rate.perSecond)} events/s (steady ${steady ? `${fmtInt(steady.perSecond)} over the last ${fmtInt(steady.events)}` : 'n/a'}), ${rate.cores.toFixed(2)} cores; members ${shown}`);
-        if (processes > 1) await checkMany(child, processes, members);
+        if (processes > 1) await checkMany(child, processes, members, group);
         return { processes, rate, steady, startupSeconds: (first - spawnedAt) / 1000 };
       }
       if (count !== lastCount) [lastCount, lastMoved] = [count, now];
