@@ -5,6 +5,7 @@ import { streamNameFilter } from '../stream/catalog.ts';
 import { PeriodicTask } from './periodic.ts';
 import { createWorkflowQueue } from './queue.ts';
 import { reconcileRunbooks } from './reconciler.ts';
+import { reconcileVerifications } from './verify-reconciler.ts';
 import { OutboxRelay } from './relay.ts';
 import { WorkflowRunner } from './runner.ts';
 import { restoreMissingSchedules } from './schedule-keeper.ts';
@@ -36,7 +37,13 @@ export async function startWorkflows(services: Services, config: Config, log: Lo
     );
   }
   const reconcilerLog = log.child({ component: 'runbook-reconciler' });
-  const reconciler = new PeriodicTask('runbook reconciler', reconcileRunbooks(services, queue, config, reconcilerLog, acceptsStream), config.reconcileMs, reconcilerLog);
+  const runbookJobs = reconcileRunbooks(services, queue, config, reconcilerLog, acceptsStream);
+  const verifications = reconcileVerifications(services, queue, reconcilerLog, acceptsStream);
+  const reconcile = async () => {
+    await runbookJobs();
+    await verifications();
+  };
+  const reconciler = new PeriodicTask('runbook reconciler', reconcile, config.reconcileMs, reconcilerLog);
   const keeperLog = log.child({ component: 'schedule-keeper' });
   const restoreSchedules = async () => {
     await restoreMissingSchedules(queue, config, keeperLog);

@@ -70,3 +70,5 @@ export function stepJobOptions(executionId: string, index: number, attempts: num
 
 /** The start job's options (the relay's, and the reconciler's when Redis lost it). */
 export const START_JOB_OPTIONS = { removeOnComplete: 1000, removeOnFail: 5000 } as const;
+/** A verification's job (its delay is set where it is enqueued): kept a while once done, as the others. */
+export const VERIFY_JOB_OPTIONS = { removeOnComplete: 1000 } as const;

@@ -8,8 +8,8 @@ import type { Services } from '../services/container.ts';
 import type { Db } from '../store/db.ts';
 import { traceRunbookStep } from '../telemetry/spans.ts';
 import { ACTIONS } from './actions.ts';
-import { jobIds, stepJobOptions, stepMaxAttempts } from './queue.ts';
-import { verifyExecution } from './runbook-verify.ts';
+import { jobIds, stepJobOptions, stepMaxAttempts, VERIFY_JOB_OPTIONS } from './queue.ts';
+import { verifyExecution, verifyWithinSeconds } from './runbook-verify.ts';
 import { StepFailure } from './step-context.ts';
 import { recordStepFailed } from './step-failure.ts';
 
@@ -145,10 +145,10 @@ export class RunbookMachine {
     if (done.count !== 1) return;
     const execution = await db.runbookExecution.findUniqueOrThrow({ where: { id: executionId }, include: { runbook: true, steps: true } });
     await this.timeline(execution.incidentId, 'RUNBOOK_SUCCEEDED', `runbook "${execution.runbook.name}" succeeded`, 'vigil');
-    const verifyWithin = Math.max(0, ...execution.steps.map((s) => Number((s.params as Record<string, unknown>).verifyWithinSeconds ?? 0)));
+    const verifyWithin = verifyWithinSeconds(execution.steps);
     if (verifyWithin > 0 && execution.incidentId) {
       await this.timeline(execution.incidentId, 'VERIFYING', `watching for ${verifyWithin} s whether the remediation helped`, 'vigil');
-      await this.queue.add('verify', { executionId }, { jobId: jobIds.verify(executionId), delay: verifyWithin * 1000, removeOnComplete: 1000 });
+      await this.queue.add('verify', { executionId }, { jobId: jobIds.verify(executionId), delay: verifyWithin * 1000, ...VERIFY_JOB_OPTIONS });
     }
   }
 

@@ -47,6 +47,11 @@ export async function verifyExecution(db: Db, executionId: string): Promise<stri
   return incident.id;
 }
 
+/** How long after an execution finished it is verified (the longest of its steps' verifyWithinSeconds); 0: it is not. */
+export function verifyWithinSeconds(steps: readonly { params: unknown }[]): number {
+  return Math.max(0, ...steps.map((s) => Number((s.params as Record<string, unknown> | null)?.verifyWithinSeconds ?? 0)));
+}
+
 /** Why a verification failed, for the timeline: new anomalies, SLAs still breached, or both. */
 export function notHelpedBecause(newAnomalies: number, breachedSlas: readonly string[]): string {
   const reasons: string[] = [];

@@ -28,6 +28,8 @@ let redis: PrivateRedis;
 let hook: Receiver | undefined;
 let worker: Worker | undefined;
 let queue: Queue | undefined;
+let verifyingWorker: Worker | undefined;
+let verifyQueue: Queue | undefined;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
@@ -36,6 +38,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await queue?.close();
+  await verifyingWorker?.stop();
+  await verifyQueue?.close();
   await hook?.close();
   await h?.close();
   await redis?.stop();
@@ -94,5 +98,32 @@ describe('the runbook reconciler', () => {
 
     const timeline = (await incident(h, done.incident!.id)).timeline;
     expect(runbookKinds(timeline)).toEqual(['RUNBOOK_QUEUED', 'RUNBOOK_STARTED', 'STEP_RETRYING', 'STEP_SUCCEEDED', 'NOTIFIED', 'STEP_SUCCEEDED', 'RUNBOOK_SUCCEEDED']);
+  });
+
+  it('enqueues again a verification Redis lost, due when it was due, and the incident is judged', async () => {
+    const id = uniqueName('reverify');
+    const stream = await streamWithThreshold(h, id);
+    const runbook = await registerRunbook(h, { trigger: { streamId: stream.id }, steps: [{ action: 'NOTIFY', params: { verifyWithinSeconds: 6 } }] });
+    const queuePrefix = `${id}-queue`;
+    verifyingWorker = await startTestWorker(h, { streams: [stream.name], group: `${id}-group`, workflows: { queuePrefix, reconcileMs: 500 } });
+    verifyQueue = new Queue(WORKFLOW_QUEUE, { connection: bullConnection(redis.url), prefix: queuePrefix });
+    verifyQueue.on('error', () => undefined);
+
+    await sendEvents(h, stream.topic, [{ at: 0, value: 1500 }]);
+    const executionId = await firstExecutionOf(h, runbook.id);
+    const succeeded = await waitForExecution(h, executionId, (e) => e.status === 'SUCCEEDED', 'succeeded');
+    expect(succeeded.verified).toBeNull();
+    const verifyJob = jobIds.verify(executionId);
+    await waitFor(async () => (await verifyQueue!.getJobState(verifyJob)) === 'delayed', 10_000, () => 'the verification was never scheduled');
+
+    await redis.kill();
+    await redis.start();
+    // Redis came back empty: only the reconciler can bring the verification back.
+    const verified = await waitForExecution(h, executionId, (e) => e.verified !== null, 'verified', 30_000);
+    expect(verified.verified).toBe(true);
+    // Not before it was due: 6 s after the execution finished.
+    expect(Date.now() - Date.parse(verified.finishedAt!)).toBeGreaterThanOrEqual(6_000);
+    const judged = await incident(h, verified.incident!.id);
+    expect(runbookKinds(judged.timeline)).toContain('VERIFIED');
   });
 });

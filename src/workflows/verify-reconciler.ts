@@ -1,0 +1,60 @@
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { Services } from '../services/container.ts';
+import { jobIds, VERIFY_JOB_OPTIONS } from './queue.ts';
+import { verifyWithinSeconds } from './runbook-verify.ts';
+
+/** verifyWithinSeconds is at most a day (step-params.ts): a verification still due finished less than this long ago. */
+const LOOKBACK_MS = 2 * 86_400_000;
+
+interface Candidate {
+  id: string;
+  finishedAt: Date | null;
+  runbook: { triggerStream: { name: string } | null; triggerDetector: { stream: { name: string } } | null };
+  steps: { params: Prisma.JsonValue }[];
+}
+
+/**
+ * The verification of a SUCCEEDED execution is a delayed BullMQ job; when
+ * Redis loses its data before the delay is up, PostgreSQL still says the
+ * execution waits for it (verified null, a step asking for it). Each pass
+ * finds such executions whose job Redis no longer has and enqueues it again,
+ * under the same job id, due when it was due (at once if that time passed).
+ * A job that does exist is never doubled. Pages through the candidates as
+ * reconcileRunbooks does.
+ */
+export function reconcileVerifications(
+  services: Services,
+  queue: Queue,
+  log: Logger,
+  acceptsStream: (streamName: string) => boolean,
+  batchSize = 100,
+): () => Promise<void> {
+  let afterId = '';
+  return async () => {
+    const candidates: Candidate[] = await services.ports.db.runbookExecution.findMany({
+      where: { status: 'SUCCEEDED', verified: null, incidentId: { not: null }, finishedAt: { gt: new Date(Date.now() - LOOKBACK_MS) }, id: { gt: afterId } },
+      orderBy: { id: 'asc' },
+      take: batchSize,
+      select: {
+        id: true,
+        finishedAt: true,
+        runbook: { select: { triggerStream: { select: { name: true } }, triggerDetector: { select: { stream: { select: { name: true } } } } } },
+        steps: { select: { params: true } },
+      },
+    });
+    afterId = candidates.length < batchSize ? '' : candidates.at(-1)!.id;
+    const due = candidates.filter((c) => {
+      const streamName = c.runbook.triggerStream?.name ?? c.runbook.triggerDetector?.stream.name;
+      return (streamName === undefined || acceptsStream(streamName)) && verifyWithinSeconds(c.steps) > 0;
+    });
+    const states = await Promise.all(due.map((c) => queue.getJobState(jobIds.verify(c.id))));
+    for (const [i, execution] of due.entries()) {
+      if (states[i] !== 'unknown') continue;
+      const dueAt = execution.finishedAt!.getTime() + verifyWithinSeconds(execution.steps) * 1000;
+      await queue.add('verify', { executionId: execution.id }, { jobId: jobIds.verify(execution.id), delay: Math.max(0, dueAt - Date.now()), ...VERIFY_JOB_OPTIONS });
+      log.warn({ execution: execution.id }, 'runbook verification missing from Redis: enqueued again');
+    }
+  };
+}
