@@ -26,7 +26,7 @@ type DataOf<Name extends ScheduledJob['name']> = Extract<ScheduledJob, { name: N
 export const RECURRING_JOBS: { [Name in ScheduledJob['name']]: (data: DataOf<Name>, context: RecurringJobContext) => Promise<unknown> } = {
   retention: async (_data, { services, log }) => {
     const deleted = await applyRetention(services.ports.db, new Date());
-    if (deleted.anomalies + deleted.deadLetters + deleted.incidents > 0) log.info(deleted, 'retention deleted old rows');
+    if (deleted.anomalies + deleted.deadLetters + deleted.incidents + deleted.changeCommits > 0) log.info(deleted, 'retention deleted old rows');
     return deleted;
   },
   'evaluate-slas': async (data, { services, log }) => {

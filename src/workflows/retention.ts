@@ -5,7 +5,12 @@ export interface RetentionResult {
   anomalies: number;
   deadLetters: number;
   incidents: number;
+  /** "ChangeCommit" rows no anomaly, incident or execution points at any longer. */
+  changeCommits: number;
 }
+
+/** Sequence numbers of "ChangeCommit" looked at per pruning statement (each checked against three indexes). */
+const PRUNE_WINDOW = 10_000;
 
 /** What ages out: a table, the time its rows age by, and (for incidents) which rows may go at all. */
 const RETAINED = {
@@ -22,7 +27,7 @@ const RETAINED = {
  * kind, so a backlog is worked off over several passes without long locks.
  */
 export async function applyRetention(db: Db, now: Date, batch = 5000, maxBatches = 20): Promise<RetentionResult> {
-  const result: RetentionResult = { anomalies: 0, deadLetters: 0, incidents: 0 };
+  const result: RetentionResult = { anomalies: 0, deadLetters: 0, incidents: 0, changeCommits: 0 };
   for (const kind of Object.keys(RETAINED) as (keyof typeof RETAINED)[]) {
     const { table, agedBy, only } = RETAINED[kind];
     // Identifiers come from the constant above, never from input.
@@ -37,5 +42,30 @@ export async function applyRetention(db: Db, now: Date, batch = 5000, maxBatches
       if (deleted < batch) break;
     }
   }
+  result.changeCommits = await pruneChangeCommits(db);
   return result;
+}
+
+/**
+ * "ChangeCommit" (commit positions, services/commit-positions.ts) gains a row
+ * per transaction that writes anomalies, incidents or executions. A row only
+ * matters while a row of those tables still carries its transaction (an
+ * incident changed again, or deleted by retention, leaves it behind), and the
+ * newest one is the head position new subscribers start from: every other row
+ * goes, PRUNE_WINDOW sequence numbers per statement. A row committed while
+ * this runs is invisible to it together with the rows pointing at it, so it stays.
+ */
+async function pruneChangeCommits(db: Db, batch = PRUNE_WINDOW): Promise<number> {
+  const [bounds] = await db.$queryRaw<{ low: bigint | null; high: bigint | null }[]>`SELECT min("seq") AS "low", max("seq") AS "high" FROM "ChangeCommit"`;
+  if (!bounds?.low || !bounds.high) return 0;
+  let deleted = 0;
+  for (let from = bounds.low; from < bounds.high; from += BigInt(batch)) {
+    const to = from + BigInt(batch) < bounds.high ? from + BigInt(batch) : bounds.high;
+    deleted += await db.$executeRaw`
+      DELETE FROM "ChangeCommit" c WHERE c."seq" >= ${from} AND c."seq" < ${to}
+        AND NOT EXISTS (SELECT 1 FROM "Anomaly" a WHERE a."changeXid" = c."xid")
+        AND NOT EXISTS (SELECT 1 FROM "Incident" i WHERE i."changeXid" = c."xid")
+        AND NOT EXISTS (SELECT 1 FROM "RunbookExecution" e WHERE e."changeXid" = c."xid")`;
+  }
+  return deleted;
 }

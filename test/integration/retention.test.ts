@@ -80,4 +80,33 @@ describe('retention', () => {
     const kept = (await db.incident.findMany({ where: { streamId: stream.id } })).map((i) => i.id).sort();
     expect(kept).toEqual([recentResolved.id, oldOpen.id].sort());
   });
+
+  it('prunes the commit positions nothing points at any longer, and keeps the rest and the newest', async () => {
+    const name = uniqueName('ret-pos');
+    const { registerStream: stream } = await h.admin.request<{ registerStream: { id: string } }>(REGISTER_STREAM, {
+      input: { name, topic: name, schema: LATENCY_SCHEMA, valueFields: ['latency_ms'], partitions: 1 },
+    });
+    const db = h.runtime.services.ports.db;
+    const id = newId('Incident');
+    const xidOf = async () => (await db.$queryRaw<{ xid: string }[]>`SELECT "changeXid"::text AS "xid" FROM "Incident" WHERE "id" = ${id}`)[0]!.xid;
+    const positionExists = async (xid: string) =>
+      (await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS "n" FROM "ChangeCommit" WHERE "xid" = ${xid}::xid8`)[0]!.n === 1;
+    // Three transactions change one incident: the first two positions are left behind by the next change.
+    await db.incident.create({ data: { id, title: 'positions', status: 'OPEN', severity: 'WARNING', streamId: stream.id, groupKey: `${stream.id}/p` } });
+    const created = await xidOf();
+    await db.incident.update({ where: { id }, data: { title: 'positions, again' } });
+    const updated = await xidOf();
+    await db.incident.update({ where: { id }, data: { severity: 'CRITICAL' } });
+    const current = await xidOf();
+    for (const xid of [created, updated, current]) expect(await positionExists(xid)).toBe(true);
+
+    const deleted = await applyRetention(db, new Date());
+    expect(deleted.changeCommits).toBeGreaterThanOrEqual(2);
+    expect(await positionExists(created)).toBe(false);
+    expect(await positionExists(updated)).toBe(false);
+    // Still pointed at by the incident (and the newest position is never pruned).
+    expect(await positionExists(current)).toBe(true);
+    const [newest] = await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS "n" FROM "ChangeCommit" WHERE "seq" = (SELECT max("seq") FROM "ChangeCommit")`;
+    expect(newest!.n).toBe(1);
+  });
 });
