@@ -29,15 +29,20 @@ StreamRef.implement({
     status: t.expose('status', { type: StreamStatusEnum }),
     retentionDays: t.exposeInt('retentionDays'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    detectors: t.field({
-      type: [DetectorRef],
+    // Read for every stream of a list at once; byPath keeps aliases with other arguments apart.
+    detectors: t.loadableList({
+      type: DetectorRef,
       args: { includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
-      resolve: (s, args, ctx) => ctx.services.detectors.forStream(s.id, args.includeArchived ?? false),
+      byPath: true,
+      load: (streamIds: string[], ctx, args) => ctx.services.batch.detectorsFor(streamIds, args.includeArchived ?? false),
+      resolve: (s) => s.id,
     }),
-    slas: t.field({
-      type: [SlaRef],
+    slas: t.loadableList({
+      type: SlaRef,
       args: { includeArchived: t.arg.boolean({ description: INCLUDE_ARCHIVED_DESCRIPTION }) },
-      resolve: (s, args, ctx) => ctx.services.slas.list(s.id, args.includeArchived),
+      byPath: true,
+      load: (streamIds: string[], ctx, args) => ctx.services.batch.slasFor(streamIds, args.includeArchived ?? false),
+      resolve: (s) => s.id,
     }),
     health: t.field({ type: StreamHealthRef, resolve: (s, _a, ctx) => ctx.services.health.stream(s) }),
   }),

@@ -14,6 +14,7 @@ import type {
   Stream,
 } from '../generated/prisma/client.ts';
 import { Prisma, type Db } from '../store/db.ts';
+import { userDetectors } from './detectors.ts';
 import { paginate, parsePage, type Connection, type PageArgs } from './pagination.ts';
 
 /**
@@ -74,6 +75,18 @@ export class BatchLoadService {
     });
     const byKey = new Map(rows.map((row) => [`${row.detectorId}@${row.version}`, row]));
     return detectors.map((d) => byKey.get(`${d.id}@${d.currentVersion}`) ?? new Error(`detector ${d.id} has no version ${d.currentVersion}`));
+  }
+
+  /** Each stream's detectors (not its SLAs' own), oldest first; archived ones only when asked for. */
+  async detectorsFor(streamIds: readonly string[], includeArchived: boolean): Promise<Detector[][]> {
+    const rows = await this.db.detector.findMany({ where: { streamId: { in: [...streamIds] }, ...userDetectors(includeArchived) }, orderBy: { id: 'asc' } });
+    return groupedBy(streamIds, rows, (row) => row.streamId);
+  }
+
+  /** Each stream's SLAs, oldest first; archived ones only when asked for. */
+  async slasFor(streamIds: readonly string[], includeArchived: boolean): Promise<Sla[][]> {
+    const rows = await this.db.sla.findMany({ where: { streamId: { in: [...streamIds] }, ...(includeArchived ? {} : { archivedAt: null }) }, orderBy: { id: 'asc' } });
+    return groupedBy(streamIds, rows, (row) => row.streamId);
   }
 
   /** Each incident's timeline, oldest entry first. */

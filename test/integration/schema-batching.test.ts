@@ -187,4 +187,43 @@ describe('nested lists load in batches', () => {
     expect(pages.filter((p) => p.edges.length > 0)).toHaveLength(1);
     expect(pages.every((p) => !p.pageInfo.hasNextPage)).toBe(true);
   });
+
+  it('reads a page of streams with their detectors and SLAs, archived ones too, in the same statements for 1 stream as for 50', async () => {
+    const STREAMS = /* GraphQL */ `
+      query Streams($first: Int!) {
+        streams(first: $first) {
+          edges { node { id detectors { name } all: detectors(includeArchived: true) { name } slas { name } } }
+        }
+      }
+    `;
+    const run = async (first: number) => {
+      statements = 0;
+      const result = await graphql({ schema: buildSchema(), source: STREAMS, variableValues: { first }, contextValue: { ...ctx } });
+      expect(result.errors).toBeUndefined();
+      const streams = (result.data as { streams: { edges: { node: { id: string; detectors: { name: string }[]; all: { name: string }[]; slas: unknown[] } }[] } }).streams.edges;
+      return { streams, statements };
+    };
+    // More streams, each with a detector of its own (with their schema version, as registerStream makes them).
+    for (let i = 0; i < 3; i++) {
+      const name = uniqueName(`batch-s${i}`);
+      const id = newId('Stream');
+      await db.stream.create({
+        data: { id, name, topic: name, valueFields: ['v'], partitions: 1, retentionDays: 1, schemas: { create: { version: 1, schema: { type: 'object' }, createdBy: 'test' } } },
+      });
+      await db.detector.create({ data: { id: newId('Detector'), streamId: id, name: `d${i}`, field: 'v' } });
+    }
+    const one = await run(1);
+    const many = await run(50);
+    expect(one.streams).toHaveLength(1);
+    expect(many.streams.length).toBeGreaterThan(1);
+    expect(many.statements).toBe(one.statements);
+    // Each stream gets its own detectors: the seeded one has its detector, under both aliases.
+    const all = (await run(100)).streams;
+    const seeded = all.find((s) => s.node.id === streamId);
+    expect(seeded?.node.detectors.map((d) => d.name)).toEqual(['z']);
+    expect(seeded?.node.all.map((d) => d.name)).toEqual(['z']);
+    expect(seeded?.node.slas).toEqual([]);
+    const names = all.flatMap((s) => s.node.detectors.map((d) => d.name));
+    for (const name of ['d0', 'd1', 'd2']) expect(names.filter((n) => n === name)).toHaveLength(1);
+  });
 });
