@@ -80,8 +80,9 @@ DetectorRef.implement({
     mode: t.field({ type: DetectorModeEnum, resolve: async (d, _a, ctx) => (await currentVersions(ctx).load(d)).mode }),
     severity: t.field({ type: SeverityEnum, resolve: async (d, _a, ctx) => (await currentVersions(ctx).load(d)).severity }),
     version: t.exposeInt('currentVersion'),
-    versions: t.field({ type: [DetectorVersionRef], resolve: (d, _a, ctx) => ctx.services.detectors.versions(d.id) }),
-    stats: t.field({ type: DetectorStatsRef, resolve: (d, _a, ctx) => ctx.services.detectors.stats(d.id) }),
+    // Read for every detector of a list at once.
+    versions: t.loadableList({ type: DetectorVersionRef, load: (ids: string[], ctx) => ctx.services.batch.versionsFor(ids), resolve: (d) => d.id }),
+    stats: t.loadable({ type: DetectorStatsRef, load: (ids: string[], ctx) => ctx.services.batch.statsFor(ids), resolve: (d) => d.id }),
     incidentPolicy: t.field({
       type: IncidentPolicyRef,
       description: 'How this detector groups its anomalies into incidents (not versioned).',

@@ -14,7 +14,7 @@ import type {
   Stream,
 } from '../generated/prisma/client.ts';
 import { Prisma, type Db } from '../store/db.ts';
-import { userDetectors } from './detectors.ts';
+import { type DetectorStats, userDetectors } from './detectors.ts';
 import { paginate, parsePage, type Connection, type PageArgs } from './pagination.ts';
 
 /**
@@ -87,6 +87,30 @@ export class BatchLoadService {
   async slasFor(streamIds: readonly string[], includeArchived: boolean): Promise<Sla[][]> {
     const rows = await this.db.sla.findMany({ where: { streamId: { in: [...streamIds] }, ...(includeArchived ? {} : { archivedAt: null }) }, orderBy: { id: 'asc' } });
     return groupedBy(streamIds, rows, (row) => row.streamId);
+  }
+
+  /** Each detector's versions, oldest first. */
+  async versionsFor(detectorIds: readonly string[]): Promise<DetectorVersion[][]> {
+    const rows = await this.db.detectorVersion.findMany({ where: { detectorId: { in: [...detectorIds] } }, orderBy: [{ detectorId: 'asc' }, { version: 'asc' }] });
+    return groupedBy(detectorIds, rows, (row) => row.detectorId);
+  }
+
+  /** Each detector's anomalies counted by label, and its precision over the labelled ones (null before any label). */
+  async statsFor(detectorIds: readonly string[]): Promise<DetectorStats[]> {
+    const grouped = await this.db.anomaly.groupBy({ by: ['detectorId', 'label'], where: { detectorId: { in: [...detectorIds] } }, _count: { _all: true } });
+    return detectorIds.map((detectorId) => {
+      let anomalies = 0;
+      let truePositives = 0;
+      let falsePositives = 0;
+      for (const row of grouped) {
+        if (row.detectorId !== detectorId) continue;
+        anomalies += row._count._all;
+        if (row.label === 'TRUE_POSITIVE') truePositives = row._count._all;
+        if (row.label === 'FALSE_POSITIVE') falsePositives = row._count._all;
+      }
+      const labelled = truePositives + falsePositives;
+      return { anomalies, truePositives, falsePositives, precision: labelled === 0 ? null : truePositives / labelled };
+    });
   }
 
   /** Each incident's timeline, oldest entry first. */

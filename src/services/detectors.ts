@@ -240,10 +240,6 @@ export class DetectorService {
     return this.db.detectorVersion.findUniqueOrThrow({ where: { detectorId_version: { detectorId, version } } });
   }
 
-  versions(detectorId: string): Promise<DetectorVersion[]> {
-    return this.db.detectorVersion.findMany({ where: { detectorId }, orderBy: { version: 'asc' } });
-  }
-
   /** The user's detectors: SLA companions are internal, archived ones only when asked for. */
   list(streamId: string | null | undefined, args: PageArgs & { includeArchived?: boolean | null }) {
     return paginate(args, ({ take, afterId }) =>
@@ -253,23 +249,5 @@ export class DetectorService {
         take,
       }),
     );
-  }
-
-  forStream(streamId: string, includeArchived = false): Promise<Detector[]> {
-    return this.db.detector.findMany({ where: { streamId, ...userDetectors(includeArchived) }, orderBy: { id: 'asc' } });
-  }
-
-  async stats(detectorId: string): Promise<DetectorStats> {
-    const grouped = await this.db.anomaly.groupBy({ by: ['label'], where: { detectorId }, _count: { _all: true } });
-    let anomalies = 0;
-    let truePositives = 0;
-    let falsePositives = 0;
-    for (const row of grouped) {
-      anomalies += row._count._all;
-      if (row.label === 'TRUE_POSITIVE') truePositives = row._count._all;
-      if (row.label === 'FALSE_POSITIVE') falsePositives = row._count._all;
-    }
-    const labelled = truePositives + falsePositives;
-    return { anomalies, truePositives, falsePositives, precision: labelled === 0 ? null : truePositives / labelled };
   }
 }

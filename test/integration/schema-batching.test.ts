@@ -188,11 +188,11 @@ describe('nested lists load in batches', () => {
     expect(pages.every((p) => !p.pageInfo.hasNextPage)).toBe(true);
   });
 
-  it('reads a page of streams with their detectors and SLAs, archived ones too, in the same statements for 1 stream as for 50', async () => {
+  it('reads a page of streams with their detectors (versions, stats) and SLAs, archived ones too, in the same statements for 1 stream as for 50', async () => {
     const STREAMS = /* GraphQL */ `
       query Streams($first: Int!) {
         streams(first: $first) {
-          edges { node { id detectors { name } all: detectors(includeArchived: true) { name } slas { name } } }
+          edges { node { id detectors { name versions { version } stats { anomalies precision } } all: detectors(includeArchived: true) { name } slas { name } } }
         }
       }
     `;
@@ -200,17 +200,19 @@ describe('nested lists load in batches', () => {
       statements = 0;
       const result = await graphql({ schema: buildSchema(), source: STREAMS, variableValues: { first }, contextValue: { ...ctx } });
       expect(result.errors).toBeUndefined();
-      const streams = (result.data as { streams: { edges: { node: { id: string; detectors: { name: string }[]; all: { name: string }[]; slas: unknown[] } }[] } }).streams.edges;
+      type Listed = { id: string; detectors: { name: string; versions: unknown[]; stats: { anomalies: number; precision: number | null } }[]; all: { name: string }[]; slas: unknown[] };
+      const streams = (result.data as { streams: { edges: { node: Listed }[] } }).streams.edges;
       return { streams, statements };
     };
     // More streams, each with a detector of its own (with their schema version, as registerStream makes them).
+    const mine = [0, 1, 2].map((i) => uniqueName(`batch-d${i}`));
     for (let i = 0; i < 3; i++) {
       const name = uniqueName(`batch-s${i}`);
       const id = newId('Stream');
       await db.stream.create({
         data: { id, name, topic: name, valueFields: ['v'], partitions: 1, retentionDays: 1, schemas: { create: { version: 1, schema: { type: 'object' }, createdBy: 'test' } } },
       });
-      await db.detector.create({ data: { id: newId('Detector'), streamId: id, name: `d${i}`, field: 'v' } });
+      await db.detector.create({ data: { id: newId('Detector'), streamId: id, name: mine[i]!, field: 'v' } });
     }
     const one = await run(1);
     const many = await run(50);
@@ -223,7 +225,12 @@ describe('nested lists load in batches', () => {
     expect(seeded?.node.detectors.map((d) => d.name)).toEqual(['z']);
     expect(seeded?.node.all.map((d) => d.name)).toEqual(['z']);
     expect(seeded?.node.slas).toEqual([]);
+    // Its detector's own counts: 3 anomalies for each of the 25 incidents, none labelled; seeded without versions.
+    expect(seeded?.node.detectors[0]!.stats).toEqual({ anomalies: INCIDENTS * 3, precision: null });
+    expect(seeded?.node.detectors[0]!.versions).toEqual([]);
+    const fresh = all.flatMap((s) => s.node.detectors).filter((d) => mine.includes(d.name));
+    expect(fresh.map((d) => d.stats.anomalies)).toEqual([0, 0, 0]);
     const names = all.flatMap((s) => s.node.detectors.map((d) => d.name));
-    for (const name of ['d0', 'd1', 'd2']) expect(names.filter((n) => n === name)).toHaveLength(1);
+    for (const name of mine) expect(names.filter((n) => n === name)).toHaveLength(1);
   });
 });
