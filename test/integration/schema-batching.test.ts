@@ -205,32 +205,39 @@ describe('nested lists load in batches', () => {
       return { streams, statements };
     };
     // More streams, each with a detector of its own (with their schema version, as registerStream makes them).
-    const mine = [0, 1, 2].map((i) => uniqueName(`batch-d${i}`));
-    for (let i = 0; i < 3; i++) {
-      const name = uniqueName(`batch-s${i}`);
-      const id = newId('Stream');
+    const fresh = [0, 1, 2].map((i) => ({ id: newId('Stream'), name: uniqueName(`batch-s${i}`), detector: uniqueName(`batch-d${i}`) }));
+    for (const stream of fresh) {
       await db.stream.create({
-        data: { id, name, topic: name, valueFields: ['v'], partitions: 1, retentionDays: 1, schemas: { create: { version: 1, schema: { type: 'object' }, createdBy: 'test' } } },
+        data: { id: stream.id, name: stream.name, topic: stream.name, valueFields: ['v'], partitions: 1, retentionDays: 1, schemas: { create: { version: 1, schema: { type: 'object' }, createdBy: 'test' } } },
       });
-      await db.detector.create({ data: { id: newId('Detector'), streamId: id, name: mine[i]!, field: 'v' } });
+      await db.detector.create({ data: { id: newId('Detector'), streamId: stream.id, name: stream.detector, field: 'v' } });
     }
     const one = await run(1);
     const many = await run(50);
     expect(one.streams).toHaveLength(1);
-    expect(many.streams.length).toBeGreaterThan(1);
+    expect(many.streams.length).toBeGreaterThan(3);
     expect(many.statements).toBe(one.statements);
-    // Each stream gets its own detectors: the seeded one has its detector, under both aliases.
-    const all = (await run(100)).streams;
-    const seeded = all.find((s) => s.node.id === streamId);
-    expect(seeded?.node.detectors.map((d) => d.name)).toEqual(['z']);
-    expect(seeded?.node.all.map((d) => d.name)).toEqual(['z']);
-    expect(seeded?.node.slas).toEqual([]);
-    // Its detector's own counts: 3 anomalies for each of the 25 incidents, none labelled; seeded without versions.
-    expect(seeded?.node.detectors[0]!.stats).toEqual({ anomalies: INCIDENTS * 3, precision: null });
-    expect(seeded?.node.detectors[0]!.versions).toEqual([]);
-    const fresh = all.flatMap((s) => s.node.detectors).filter((d) => mine.includes(d.name));
-    expect(fresh.map((d) => d.stats.anomalies)).toEqual([0, 0, 0]);
-    const names = all.flatMap((s) => s.node.detectors.map((d) => d.name));
-    for (const name of mine) expect(names.filter((n) => n === name)).toHaveLength(1);
+
+    // Each stream gets its own rows (read by id: the shared database may list other tests' streams first).
+    const ids = [streamId, ...fresh.map((f) => f.id)];
+    const fields = 'detectors { name versions { version } stats { anomalies precision } } all: detectors(includeArchived: true) { name } slas { name }';
+    const byId = await graphql({
+      schema: buildSchema(),
+      source: `query(${ids.map((_, i) => `$s${i}: ID`).join(', ')}) { ${ids.map((_, i) => `s${i}: stream(id: $s${i}) { ${fields} }`).join(' ')} }`,
+      variableValues: Object.fromEntries(ids.map((id, i) => [`s${i}`, id])),
+      contextValue: { ...ctx },
+    });
+    expect(byId.errors).toBeUndefined();
+    type Read = { detectors: { name: string; versions: unknown[]; stats: { anomalies: number; precision: number | null } }[]; all: { name: string }[]; slas: unknown[] };
+    const read = ids.map((_, i) => (byId.data as Record<string, Read>)[`s${i}`]!);
+    // The seeded stream: its detector under both aliases, 3 anomalies for each of the 25 incidents, none labelled, no versions seeded.
+    expect(read[0]!.detectors.map((d) => d.name)).toEqual(['z']);
+    expect(read[0]!.all.map((d) => d.name)).toEqual(['z']);
+    expect(read[0]!.slas).toEqual([]);
+    expect(read[0]!.detectors[0]!.stats).toEqual({ anomalies: INCIDENTS * 3, precision: null });
+    expect(read[0]!.detectors[0]!.versions).toEqual([]);
+    fresh.forEach((stream, i) => {
+      expect(read[i + 1]!.detectors.map((d) => [d.name, d.stats.anomalies])).toEqual([[stream.detector, 0]]);
+    });
   });
 });
