@@ -30,6 +30,11 @@ export interface StreamHealth {
 const CHECK_TIMEOUT_MS = 2000;
 const BEATS_FRESH_MS = 1000;
 
+interface GroupBeats {
+  ours: WorkerBeat[];
+  older: number;
+}
+
 /** A worker process that holds partitions of a stream (from its heartbeat, stream/worker-heartbeat.ts). */
 export interface WorkerProcess {
   id: string;
@@ -98,9 +103,11 @@ export class HealthService {
   /** The worker processes of this deployment (its consumer group) that beat in the last 15 s. */
   async workers(): Promise<ComponentHealth> {
     try {
-      const ours = await withTimeout(this.beats(), CHECK_TIMEOUT_MS);
-      return ours.length > 0
-        ? { name: 'workers', status: 'OK', detail: `${ours.length} worker(s) alive` }
+      const { ours, older } = await withTimeout(this.beats(), CHECK_TIMEOUT_MS);
+      // Workers of a version before heartbeats named their group (a rolling upgrade) count too, said apart.
+      const olderNote = older > 0 ? `, ${older} of an older version` : '';
+      return ours.length + older > 0
+        ? { name: 'workers', status: 'OK', detail: `${ours.length} worker(s) alive${olderNote}` }
         : { name: 'workers', status: 'DEGRADED', detail: 'no worker has reported in the last 15 s' };
     } catch (error) {
       return { name: 'workers', status: 'DOWN', detail: (error as Error).message };
@@ -109,19 +116,22 @@ export class HealthService {
 
   /** The worker processes holding partitions of `topic` now, by id, with those partitions. */
   async workersOf(topic: string): Promise<WorkerProcess[]> {
-    const holding = (await this.beats()).filter((b) => (b.partitions[topic]?.length ?? 0) > 0);
+    const holding = (await this.beats()).ours.filter((b) => (b.partitions[topic]?.length ?? 0) > 0);
     return holding
       .map((b) => ({ id: b.id, host: b.host, pid: b.pid, partitions: b.partitions[topic]!, lastBeatAt: new Date(b.at) }))
       .sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  private recentBeats: { at: number; beats: Promise<WorkerBeat[]> } | undefined;
+  private recentBeats: { at: number; beats: Promise<GroupBeats> } | undefined;
 
-  /** This group's beats, read at most once a second: a page of many streams' health reads them once. */
-  private beats(): Promise<WorkerBeat[]> {
+  /** This group's beats, and how many keys hold an older version's bare timestamp; read at most once a second. */
+  private beats(): Promise<GroupBeats> {
     const now = Date.now();
     if (this.recentBeats === undefined || now - this.recentBeats.at > BEATS_FRESH_MS) {
-      const beats = readBeats(this.ports.redis).then(({ beats }) => beats.filter((b) => b.group === this.ports.consumerGroup));
+      const beats = readBeats(this.ports.redis).then(({ beats, others }) => ({
+        ours: beats.filter((b) => b.group === this.ports.consumerGroup),
+        older: others,
+      }));
       beats.catch(() => (this.recentBeats = undefined));
       this.recentBeats = { at: now, beats };
     }

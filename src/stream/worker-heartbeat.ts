@@ -45,11 +45,20 @@ export function parseBeat(stored: string | null): WorkerBeat | null {
   }
 }
 
-/** Every worker's beat on this Redis (SCAN, not KEYS: a big keyspace must not block Redis for the health page). */
-export async function readBeats(redis: Pick<Redis, 'scanStream' | 'mget'>): Promise<{ keys: number; beats: WorkerBeat[] }> {
+/**
+ * Every worker's beat on this Redis (SCAN, not KEYS: a big keyspace must not block Redis for the
+ * health page), and how many live keys hold something else (a worker of an older version).
+ */
+export async function readBeats(redis: Pick<Redis, 'scanStream' | 'mget'>): Promise<{ beats: WorkerBeat[]; others: number }> {
   const keys: string[] = [];
   for await (const found of redis.scanStream({ match: `${WORKER_HEARTBEAT_PREFIX}*`, count: 500 })) keys.push(...(found as string[]));
-  if (keys.length === 0) return { keys: 0, beats: [] };
-  const stored = await redis.mget(...keys);
-  return { keys: keys.length, beats: stored.map(parseBeat).filter((b): b is WorkerBeat => b !== null) };
+  if (keys.length === 0) return { beats: [], others: 0 };
+  const beats: WorkerBeat[] = [];
+  let others = 0;
+  for (const stored of await redis.mget(...keys)) {
+    const beat = parseBeat(stored);
+    if (beat) beats.push(beat);
+    else if (stored !== null) others++; // null: it expired between the scan and the read
+  }
+  return { beats, others };
 }

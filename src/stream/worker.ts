@@ -40,6 +40,8 @@ export class StreamWorker {
   private readonly backoff = new PartitionBackoff(() => this.membership.consumer);
   private readonly control = new AbortController();
   private unobserveLag: () => void = () => undefined;
+  /** Heartbeats under way. */
+  private readonly beats = new Set<Promise<unknown>>();
   /** Settles once replay instructions reach this worker. */
   listening: Promise<void> = Promise.resolve();
 
@@ -93,6 +95,8 @@ export class StreamWorker {
     await flushStreamStats(this.ports, this.log);
     await this.membership.stop();
     await this.seriesPoints.settled();
+    // A beat sent before the stop must not land after clearBeat and list this process for another 15 s.
+    await Promise.all([...this.beats]);
     await clearBeat(this.ports.redis, this.id).catch(() => undefined);
     this.log.info({ worker: this.id }, 'worker stopped');
   }
@@ -100,7 +104,10 @@ export class StreamWorker {
   private async heartbeat(): Promise<void> {
     if (this.control.signal.aborted) return; // stopping: clearBeat has the last word
     const me = { id: this.id, host: hostname(), pid: process.pid, group: this.config.consumerGroup };
-    await beat(this.ports.redis, me, this.membership.assigned).catch((error: unknown) => this.log.warn({ err: error }, 'worker heartbeat failed'));
+    const beating = beat(this.ports.redis, me, this.membership.assigned).catch((error: unknown) => this.log.warn({ err: error }, 'worker heartbeat failed'));
+    this.beats.add(beating);
+    await beating;
+    this.beats.delete(beating);
   }
 
   /** replayStream tells workers to go back: owned partitions of the topic are restored and re-read. Resolves once subscribed. */
