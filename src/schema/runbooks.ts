@@ -71,10 +71,13 @@ RunbookRef.implement({
       description: 'Whether the key that requested an execution may approve it too; false (the default) requires a second OPERATOR or ADMIN.',
     }),
     cooldownSeconds: t.exposeInt('cooldownSeconds'),
-    executions: t.field({
+    // The same page of every runbook in a list is read at once; byPath keeps aliases with other page arguments apart.
+    executions: t.loadable({
       type: RunbookExecutionConnection,
       args: { ...pageArgs(t.arg), orderBy: t.arg({ type: ListOrderEnum, description: ORDER_BY_DESCRIPTION }) },
-      resolve: (r, args, ctx) => ctx.services.executions.list({ runbookId: r.id }, args),
+      byPath: true,
+      load: (runbookIds: string[], ctx, args) => ctx.services.batch.executionsOfRunbooks(runbookIds, args),
+      resolve: (r) => r.id,
     }),
   }),
 });

@@ -15,7 +15,7 @@ import type {
 } from '../generated/prisma/client.ts';
 import { Prisma, type Db } from '../store/db.ts';
 import { type DetectorStats, userDetectors } from './detectors.ts';
-import { paginate, parsePage, type Connection, type PageArgs } from './pagination.ts';
+import { DEFAULT_LIST_ORDER, paginate, parsePage, type Connection, type OrderedPageArgs, type PageArgs } from './pagination.ts';
 
 /**
  * Rows that GraphQL fields read for many parents at once (the schema's
@@ -140,16 +140,30 @@ export class BatchLoadService {
    * tells whether a next page exists), ranked per incident in the database.
    */
   async anomaliesFor(incidentIds: readonly string[], args: PageArgs): Promise<Connection<Anomaly>[]> {
+    const ids = await this.rankedPage('Anomaly', 'incidentId', incidentIds, args, false);
+    const rows = ids.length === 0 ? [] : await this.db.anomaly.findMany({ where: { id: { in: ids } }, orderBy: { id: 'asc' } });
+    return Promise.all(groupedBy(incidentIds, rows, (row) => row.incidentId).map((pageRows) => paginate(args, async () => pageRows)));
+  }
+
+  /** The same page of each runbook's executions, newest first unless `orderBy` says otherwise, as anomaliesFor reads them. */
+  async executionsOfRunbooks(runbookIds: readonly string[], args: OrderedPageArgs): Promise<Connection<RunbookExecution>[]> {
+    const newestFirst = (args.orderBy ?? DEFAULT_LIST_ORDER) === 'NEWEST_FIRST';
+    const ids = await this.rankedPage('RunbookExecution', 'runbookId', runbookIds, args, newestFirst);
+    const rows = ids.length === 0 ? [] : await this.db.runbookExecution.findMany({ where: { id: { in: ids } }, orderBy: { id: newestFirst ? 'desc' : 'asc' } });
+    return Promise.all(groupedBy(runbookIds, rows, (row) => row.runbookId).map((pageRows) => paginate(args, async () => pageRows)));
+  }
+
+  /** The ids of the page each parent would get alone: at most first + 1 per parent, after the cursor, ranked in the database. */
+  private async rankedPage(table: 'Anomaly' | 'RunbookExecution', parent: 'incidentId' | 'runbookId', parentIds: readonly string[], args: PageArgs, newestFirst: boolean): Promise<string[]> {
     const page = parsePage(args);
-    const after = page.afterId === undefined ? Prisma.empty : Prisma.sql`AND "id" > ${page.afterId}`;
+    const after = page.afterId === undefined ? Prisma.empty : newestFirst ? Prisma.sql`AND "id" < ${page.afterId}` : Prisma.sql`AND "id" > ${page.afterId}`;
+    // Identifiers come from the literal types above, never from input.
     const ranked = await this.db.$queryRaw<{ id: string }[]>`
       SELECT "id" FROM (
-        SELECT "id", row_number() OVER (PARTITION BY "incidentId" ORDER BY "id") AS "rank"
-        FROM "Anomaly" WHERE "incidentId" = ANY(${[...incidentIds]}::text[]) ${after}
+        SELECT "id", row_number() OVER (PARTITION BY ${Prisma.raw(`"${parent}"`)} ORDER BY "id" ${Prisma.raw(newestFirst ? 'DESC' : 'ASC')}) AS "rank"
+        FROM ${Prisma.raw(`"${table}"`)} WHERE ${Prisma.raw(`"${parent}"`)} = ANY(${[...parentIds]}::text[]) ${after}
       ) AS "pages" WHERE "rank" <= ${page.take + 1}`;
-    const rows = ranked.length === 0 ? [] : await this.db.anomaly.findMany({ where: { id: { in: ranked.map((r) => r.id) } }, orderBy: { id: 'asc' } });
-    const pages = groupedBy(incidentIds, rows, (row) => row.incidentId);
-    return Promise.all(pages.map((pageRows) => paginate(args, async () => pageRows)));
+    return ranked.map((row) => row.id);
   }
 }
 

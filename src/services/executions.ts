@@ -17,13 +17,12 @@ export class ExecutionService {
   ) {}
 
   /** Newest first unless `args.orderBy` says OLDEST_FIRST. */
-  list(where: { status?: ExecutionStatus[] | null; runbookId?: string }, args: OrderedPageArgs) {
+  list(where: { status?: ExecutionStatus[] | null }, args: OrderedPageArgs) {
     return paginate(args, ({ take, afterId }) => {
       const page = orderedKeyset(afterId, args.orderBy);
       return this.db.runbookExecution.findMany({
         where: {
           ...(where.status?.length ? { status: { in: where.status } } : {}),
-          ...(where.runbookId ? { runbookId: where.runbookId } : {}),
           ...page.where,
         },
         orderBy: page.orderBy,

@@ -240,4 +240,48 @@ describe('nested lists load in batches', () => {
       expect(read[i + 1]!.detectors.map((d) => [d.name, d.stats.anomalies])).toEqual([[stream.detector, 0]]);
     });
   });
+
+  it("reads every runbook's page of executions in the same statements however many runbooks there are, each page its own", async () => {
+    const RUNBOOKS = /* GraphQL */ `{ runbooks { id executions(first: 2) { edges { node { id } } pageInfo { hasNextPage } } } }`;
+    const run = async () => {
+      statements = 0;
+      const result = await graphql({ schema: buildSchema(), source: RUNBOOKS, contextValue: { ...ctx } });
+      expect(result.errors).toBeUndefined();
+      return { runbooks: (result.data as { runbooks: { id: string }[] }).runbooks, statements };
+    };
+    const before = await run();
+    // Two more runbooks (triggered by this stream only), an execution each.
+    const seeded = (await db.runbook.findFirstOrThrow({ where: { triggerStreamId: streamId } })).id;
+    for (let i = 0; i < 2; i++) {
+      const id = newId('Runbook');
+      await db.runbook.create({ data: { id, name: uniqueName('batch-rb'), triggerStreamId: streamId, minSeverity: 'INFO', steps: [], requiresApproval: false, cooldownSeconds: 0 } });
+      await db.runbookExecution.create({ data: { id: newId('RunbookExecution'), runbookId: id, status: 'SUCCEEDED', requestedBy: 'test' } });
+    }
+    const after = await run();
+    expect(after.runbooks.length).toBeGreaterThanOrEqual(before.runbooks.length + 2);
+    expect(after.statements).toBe(before.statements);
+
+    // The seeded runbook has 25 executions, ids in the order they were made: pages in both orders, and after a cursor.
+    const PAGES = /* GraphQL */ `
+      query($id: ID!, $after: String) {
+        node(id: $id) { ... on Runbook {
+          newest: executions(first: 2) { edges { cursor node { id } } pageInfo { hasNextPage } }
+          oldest: executions(first: 1, orderBy: OLDEST_FIRST, after: $after) { edges { cursor node { id } } }
+        } }
+      }`;
+    type Page = { edges: { cursor: string; node: { id: string } }[]; pageInfo?: { hasNextPage: boolean } };
+    const pages = async (cursor?: string) => {
+      const result = await graphql({ schema: buildSchema(), source: PAGES, variableValues: { id: seeded, after: cursor }, contextValue: { ...ctx } });
+      expect(result.errors).toBeUndefined();
+      return (result.data as { node: { newest: Page; oldest: Page } }).node;
+    };
+    const all = (await db.runbookExecution.findMany({ where: { runbookId: seeded }, orderBy: { id: 'asc' } })).map((e) => e.id);
+    expect(all).toHaveLength(INCIDENTS);
+    const first = await pages();
+    expect(first.newest.edges.map((e) => e.node.id)).toEqual([all[INCIDENTS - 1], all[INCIDENTS - 2]]);
+    expect(first.newest.pageInfo?.hasNextPage).toBe(true);
+    expect(first.oldest.edges.map((e) => e.node.id)).toEqual([all[0]]);
+    const second = await pages(first.oldest.edges[0]!.cursor);
+    expect(second.oldest.edges.map((e) => e.node.id)).toEqual([all[1]]);
+  });
 });
