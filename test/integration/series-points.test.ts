@@ -83,13 +83,14 @@ describe('seriesPoints', () => {
     );
     await waitFor(async () => (await committedEvents(h, group, stream.topic)) === events.length, 30_000, () => 'events not consumed');
     // The points are written after the commit, without holding the batch: wait until they are there.
+    let lastRead: Point[] = [];
     const points = await waitFor(
       async () => {
-        const read = await seriesPoints(detectorId, 'a');
+        const read = (lastRead = await seriesPoints(detectorId, 'a'));
         return read.length > 0 && read.at(-1)!.value === 61 ? read : null;
       },
-      10_000,
-      () => 'series points of host a not recorded',
+      30_000,
+      () => `series points of host a not recorded; last read ${JSON.stringify(lastRead.map((p) => [p.at, p.value]))}`,
     );
 
     const expected: Point[] = [];
