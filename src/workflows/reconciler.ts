@@ -5,11 +5,12 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import type { Services } from '../services/container.ts';
 import { jobIds, START_JOB_OPTIONS, stepJobOptions, stepMaxAttempts } from './queue.ts';
 import { recordGivenUpJob } from './step-failure.ts';
+import { ownsExecution, TRIGGER_STREAM_SELECT, type TriggerStream } from './execution-owner.ts';
 
 interface Candidate {
   id: string;
   status: string;
-  runbook: { triggerStream: { name: string } | null; triggerDetector: { stream: { name: string } } | null };
+  runbook: TriggerStream;
   steps: { index: number; status: string; attempts: number; params: Prisma.JsonValue }[];
 }
 
@@ -53,16 +54,12 @@ export function reconcileRunbooks(
       select: {
         id: true,
         status: true,
-        runbook: { select: { triggerStream: { select: { name: true } }, triggerDetector: { select: { stream: { select: { name: true } } } } } },
+        runbook: TRIGGER_STREAM_SELECT,
         steps: { select: { index: true, status: true, attempts: true, params: true } },
       },
     });
     afterId = candidates.length < batchSize ? '' : candidates.at(-1)!.id;
-    const mine = candidates.filter((c) => {
-      // A worker limited to some streams (VIGIL_WORKER_STREAMS) looks after their executions only, as its relay does.
-      const streamName = c.runbook.triggerStream?.name ?? c.runbook.triggerDetector?.stream.name;
-      return streamName === undefined || acceptsStream(streamName);
-    });
+    const mine = candidates.filter((c) => ownsExecution(c.runbook, acceptsStream));
     const awaited = mine.map((c) => ({ execution: c, job: awaitedJob(c) })).filter((a) => a.job !== undefined);
     const states = await Promise.all(awaited.map(({ job }) => queue.getJobState(job!.jobId)));
     for (const [i, { execution, job }] of awaited.entries()) {

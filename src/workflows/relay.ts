@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
 import { jobIds, START_JOB_OPTIONS } from './queue.ts';
+import { ownsExecution, TRIGGER_STREAM_SELECT } from './execution-owner.ts';
 
 /**
  * The outbox relay: executions are rows written in the same transaction as
@@ -56,13 +57,12 @@ export class OutboxRelay {
         take: 100,
         select: {
           id: true,
-          runbook: { select: { triggerStream: { select: { name: true } }, triggerDetector: { select: { stream: { select: { name: true } } } } } },
+          runbook: TRIGGER_STREAM_SELECT,
         },
       });
       afterId = pending.at(-1)?.id;
       for (const { id, runbook } of pending) {
-        const streamName = runbook.triggerStream?.name ?? runbook.triggerDetector?.stream.name;
-        if (streamName !== undefined && !this.acceptsStream(streamName)) continue;
+        if (!ownsExecution(runbook, this.acceptsStream)) continue;
         await this.queue.add('start', { executionId: id }, { jobId: jobIds.start(id), ...START_JOB_OPTIONS });
         await this.db.runbookExecution.updateMany({ where: { id, enqueuedAt: null }, data: { enqueuedAt: new Date() } });
       }

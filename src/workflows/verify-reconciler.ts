@@ -4,6 +4,7 @@ import type { Prisma } from '../generated/prisma/client.ts';
 import type { Services } from '../services/container.ts';
 import { jobIds, VERIFY_JOB_OPTIONS } from './queue.ts';
 import { verifyWithinSeconds } from './runbook-verify.ts';
+import { ownsExecution, TRIGGER_STREAM_SELECT, type TriggerStream } from './execution-owner.ts';
 
 /** verifyWithinSeconds is at most a day (step-params.ts): a verification still due finished less than this long ago. */
 const LOOKBACK_MS = 2 * 86_400_000;
@@ -11,7 +12,7 @@ const LOOKBACK_MS = 2 * 86_400_000;
 interface Candidate {
   id: string;
   finishedAt: Date | null;
-  runbook: { triggerStream: { name: string } | null; triggerDetector: { stream: { name: string } } | null };
+  runbook: TriggerStream;
   steps: { params: Prisma.JsonValue }[];
 }
 
@@ -40,15 +41,12 @@ export function reconcileVerifications(
       select: {
         id: true,
         finishedAt: true,
-        runbook: { select: { triggerStream: { select: { name: true } }, triggerDetector: { select: { stream: { select: { name: true } } } } } },
+        runbook: TRIGGER_STREAM_SELECT,
         steps: { select: { params: true } },
       },
     });
     afterId = candidates.length < batchSize ? '' : candidates.at(-1)!.id;
-    const due = candidates.filter((c) => {
-      const streamName = c.runbook.triggerStream?.name ?? c.runbook.triggerDetector?.stream.name;
-      return (streamName === undefined || acceptsStream(streamName)) && verifyWithinSeconds(c.steps) > 0;
-    });
+    const due = candidates.filter((c) => ownsExecution(c.runbook, acceptsStream) && verifyWithinSeconds(c.steps) > 0);
     const states = await Promise.all(due.map((c) => queue.getJobState(jobIds.verify(c.id))));
     for (const [i, execution] of due.entries()) {
       if (states[i] !== 'unknown') continue;
