@@ -10,7 +10,7 @@ import type { Config } from '../src/core/config.ts';
 import type { Db } from '../src/store/db.ts';
 import type { StreamSpec } from '../src/stream/catalog.ts';
 import { commitBatch } from '../src/stream/effects-store.ts';
-import type { PartitionState } from '../src/stream/partition-state.ts';
+import { emptyPartitionState, type PartitionState } from '../src/stream/partition-state.ts';
 import { processBatch, type BatchEffects } from '../src/stream/process-batch.ts';
 import { timed, type CapturedBatch, type Rate } from './kit.ts';
 
@@ -33,21 +33,6 @@ export interface Scratch {
   detectorId: string;
   topic: string;
   groupId: string;
-}
-
-function freshState(topic: string, partition: number): PartitionState {
-  return {
-    topic,
-    partition,
-    committedOffset: 0n,
-    epoch: 0,
-    position: 0n,
-    detectors: new Map(),
-    eventsSinceCheckpoint: 0,
-    lastCheckpointAt: 0,
-    uncheckpointedStart: false,
-    lastEvents: new Map(),
-  };
 }
 
 interface Extracted {
@@ -112,7 +97,7 @@ export async function measureParts(
   const core = await timed(events, () => {
     for (const batch of batches) {
       let state = partitions.get(batch.partition);
-      if (!state) partitions.set(batch.partition, (state = freshState(stream.topic, batch.partition)));
+      if (!state) partitions.set(batch.partition, (state = emptyPartitionState(stream.topic, batch.partition)));
       const found = processBatch(stream, state, batch.messages, config.maxEventBytes, config);
       state.position = found.nextOffset;
       effects.push(found);

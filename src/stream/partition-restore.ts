@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../store/db.ts';
 import type { StreamSpec } from './catalog.ts';
 import { loadPartition, type RestoredCheckpoint } from './effects-store.ts';
-import { lastEventKey, type DetectorPartitionState, type PartitionState } from './partition-state.ts';
+import { emptyPartitionState, lastEventKey, type DetectorPartitionState, type PartitionState } from './partition-state.ts';
 import type { EventConsumer, TopicPartition } from './transport.ts';
 
 const keyOf = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -83,18 +83,7 @@ export function seekToPosition(state: PartitionState, consumer: EventConsumer | 
 export async function restorePartition(db: Db, consumerGroup: string, stream: StreamSpec, partition: number, log: Logger): Promise<PartitionState> {
   const restored = await loadPartition(db, consumerGroup, stream.topic, partition);
   const committedOffset = restored.committedOffset ?? 0n;
-  const state: PartitionState = {
-    topic: stream.topic,
-    partition,
-    committedOffset,
-    epoch: restored.epoch,
-    position: committedOffset,
-    detectors: new Map(),
-    eventsSinceCheckpoint: 0,
-    lastCheckpointAt: Date.now(),
-    uncheckpointedStart: false,
-    lastEvents: new Map(),
-  };
+  const state: PartitionState = { ...emptyPartitionState(stream.topic, partition, committedOffset), epoch: restored.epoch, lastCheckpointAt: Date.now() };
   for (const detector of stream.detectors) {
     const checkpoint = restored.checkpoints.get(detector.stateKey);
     const entry = validCheckpoint(detector, checkpoint, log);

@@ -64,6 +64,22 @@ export function lastEventsOf(state: PartitionState, stateKey: string): Record<st
 }
 
 /** The series key used inside state objects ("" for a stream with one series). */
+/** A partition's state before any event or checkpoint: read from `committedOffset` on, no detector state yet. */
+export function emptyPartitionState(topic: string, partition: number, committedOffset = 0n): PartitionState {
+  return {
+    topic,
+    partition,
+    committedOffset,
+    epoch: 0,
+    position: committedOffset,
+    detectors: new Map(),
+    eventsSinceCheckpoint: 0,
+    lastCheckpointAt: 0,
+    uncheckpointedStart: false,
+    lastEvents: new Map(),
+  };
+}
+
 export function seriesSlot(seriesKey: string | null): string {
   return seriesKey ?? '';
 }

@@ -5,7 +5,7 @@ import { DEFAULT_INCIDENT_POLICY } from '../../src/incidents/policy.ts';
 import type { DetectorSpec, StreamSpec } from '../../src/stream/catalog.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
 import { backoffDelay, PartitionBackoff } from '../../src/stream/partition-backoff.ts';
-import type { PartitionState } from '../../src/stream/partition-state.ts';
+import { emptyPartitionState, type PartitionState } from '../../src/stream/partition-state.ts';
 import { processBatch } from '../../src/stream/process-batch.ts';
 import { admitSeries, forgetSeries, seriesKeyTooLong } from '../../src/stream/series-bounds.ts';
 import type { EventConsumer, IncomingMessage, TopicPartition } from '../../src/stream/transport.ts';
@@ -48,19 +48,7 @@ function stream(detectors: DetectorSpec[]): StreamSpec {
 }
 
 function partition(overrides: Partial<PartitionState> = {}): PartitionState {
-  return {
-    topic: 't',
-    partition: 0,
-    committedOffset: 0n,
-    epoch: 0,
-    position: 0n,
-    detectors: new Map(),
-    eventsSinceCheckpoint: 0,
-    lastCheckpointAt: 0,
-    uncheckpointedStart: false,
-    lastEvents: new Map(),
-    ...overrides,
-  };
+  return { ...emptyPartitionState('t', 0), ...overrides };
 }
 
 const event = (offset: number, host: string, latency: number): IncomingMessage => ({

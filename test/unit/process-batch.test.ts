@@ -4,7 +4,7 @@ import type { DetectorKind, DetectorMode, Severity } from '../../src/generated/p
 import { DEFAULT_INCIDENT_POLICY } from '../../src/incidents/policy.ts';
 import type { DetectorSpec, StreamSpec } from '../../src/stream/catalog.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
-import type { DetectorPartitionState, PartitionState } from '../../src/stream/partition-state.ts';
+import { emptyPartitionState, type DetectorPartitionState, type PartitionState } from '../../src/stream/partition-state.ts';
 import { processBatch, tickPartition, type BatchEffects, type NewAnomaly, type NewDeadLetter } from '../../src/stream/process-batch.ts';
 import { canaryOf, CANARY_VALUE } from '../../src/stream/canary.ts';
 import { CANARY_HEADER, type IncomingMessage } from '../../src/stream/transport.ts';
@@ -84,19 +84,7 @@ function standardDetectors() {
 }
 
 function partitionState(overrides: Partial<PartitionState> = {}): PartitionState {
-  return {
-    topic: 'vigil.payments',
-    partition: 3,
-    committedOffset: 0n,
-    epoch: 0,
-    position: 0n,
-    detectors: new Map(),
-    eventsSinceCheckpoint: 0,
-    lastCheckpointAt: 0,
-    uncheckpointedStart: false,
-    lastEvents: new Map(),
-    ...overrides,
-  };
+  return { ...emptyPartitionState('vigil.payments', 3), ...overrides };
 }
 
 function msg(
