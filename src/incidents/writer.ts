@@ -1,7 +1,8 @@
-import type { Anomaly, Prisma } from '../generated/prisma/client.ts';
+import type { Anomaly, Prisma, Runbook } from '../generated/prisma/client.ts';
 import type { Severity } from '../generated/prisma/enums.ts';
 import { newId } from '../core/ids.ts';
 import { decideGrouping, groupKey, severityRank, type IncidentPolicy } from './policy.ts';
+import { GroupingWrites, lockedHeads, type HeadState, type TimelineEntry } from './grouping-writes.ts';
 import type { RunbookStep } from './runbook-step.ts';
 import { INPUT_SUSPECT, inputSuspectNote, selfIncidentTitle, SELF_STREAM_NAME } from './self-monitoring-notices.ts';
 
@@ -25,112 +26,105 @@ export interface GroupingResult {
  * Groups newly recorded anomalies into incidents and writes the runbook
  * executions that an opening or escalation calls for, all inside the
  * caller's transaction (the worker's batch transaction), so exactly-once
- * holds for incidents and executions as it does for anomalies.
+ * holds for incidents and executions as it does for anomalies. Decisions are
+ * taken one anomaly at a time, in event-time order, on heads kept in memory;
+ * the writes go out together (grouping-writes.ts), before any runbook is
+ * planned so the plan sees the incident it belongs to.
  */
 export async function groupAnomalies(tx: Tx, anomalies: Anomaly[], context: GroupingContext): Promise<GroupingResult> {
   const result: GroupingResult = { incidentIds: new Set(), executionIds: [] };
-  const ordered = anomalies.filter((a) => !a.shadow).sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime());
-  for (const anomaly of ordered) {
-    const policy = context.policyOf(anomaly.detectorId);
-    const key = groupKey(anomaly.streamId, anomaly.detectorId, anomaly.seriesKey, policy);
-    // Two workers may hold partitions of the same group: serialise on the group, not the table.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
-    const head = await tx.incident.findFirst({ where: { groupKey: key }, orderBy: { openedAt: 'desc' } });
+  const ordered = anomalies
+    .filter((a) => !a.shadow)
+    .sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime())
+    .map((anomaly) => {
+      const policy = context.policyOf(anomaly.detectorId);
+      return { anomaly, policy, key: groupKey(anomaly.streamId, anomaly.detectorId, anomaly.seriesKey, policy) };
+    });
+  if (ordered.length === 0) return result;
+  const heads = await lockedHeads(tx, ordered.map((o) => o.key));
+  const writes = new GroupingWrites(context.now);
+  const suspects = new Map<string, Promise<string | null>>();
+  const runbooks = new Map<string, Promise<Runbook[]>>();
+
+  for (const { anomaly, policy, key } of ordered) {
+    const head = heads.get(key) ?? null;
     const decision = decideGrouping(head, anomaly, policy, context.now);
     const { stream, detector } = context.describe(anomaly);
-    let incidentId: string;
-    let triggered: 'opened' | 'escalated' | null = null;
-
     // A business incident opened (or reopened) while its stream's pipeline is degraded says its input is suspect.
     const isSelf = stream === SELF_STREAM_NAME;
-    const suspect = decision.action !== 'join' && !isSelf ? await inputSuspectNote(tx, anomaly.streamId) : null;
+    const suspect = decision.action !== 'join' && !isSelf ? await memo(suspects, anomaly.streamId, () => inputSuspectNote(tx, anomaly.streamId)) : null;
+    const suspectEntry = suspect ? [{ kind: INPUT_SUSPECT, message: suspect, actor: 'vigil' }] : [];
+    let incident: HeadState;
     if (decision.action === 'open') {
-      incidentId = newId('Incident');
       const series = policy.groupBy === 'SERIES' && anomaly.seriesKey !== null ? ` (${anomaly.seriesKey})` : '';
       const title = isSelf
         ? await selfIncidentTitle(tx, detector, anomaly.field, anomaly.seriesKey)
         : `${detector}: ${anomaly.field} anomalies on ${stream}${series}`;
-      await tx.incident.create({
-        data: {
-          id: incidentId,
-          title,
-          status: 'OPEN',
-          severity: anomaly.severity,
-          streamId: anomaly.streamId,
-          groupKey: key,
-          detectorId: anomaly.detectorId,
-          seriesKey: policy.groupBy === 'SERIES' ? anomaly.seriesKey : null,
-          anomalyCount: 1,
-          openedAt: context.now,
-          lastAnomalyAt: anomaly.eventTime,
-          lastSeenAt: context.now,
-          timeline: {
-            create: [
-              { at: context.now, kind: 'OPENED', message: `opened by ${anomaly.explanation}` },
-              ...(suspect ? [{ at: context.now, kind: INPUT_SUSPECT, message: suspect, actor: 'vigil' }] : []),
-            ],
-          },
-        },
-      });
-      triggered = 'opened';
+      const incidentFields = {
+        id: newId('Incident'),
+        title,
+        severity: anomaly.severity,
+        streamId: anomaly.streamId,
+        groupKey: key,
+        detectorId: anomaly.detectorId,
+        seriesKey: policy.groupBy === 'SERIES' ? anomaly.seriesKey : null,
+        lastAnomalyAt: anomaly.eventTime,
+      };
+      incident = writes.open(incidentFields, [{ kind: 'OPENED', message: `opened by ${anomaly.explanation}` }, ...suspectEntry]);
+      heads.set(key, incident);
     } else {
-      const current = head!;
-      incidentId = current.id;
-      const events: { kind: string; message: string }[] = [];
+      incident = head!;
+      const entries: TimelineEntry[] = [];
       if (decision.action === 'reopen') {
-        events.push({ kind: 'REOPENED', message: `reopened within the ${policy.flapWindowSeconds} s flap window by a new anomaly` });
+        entries.push({ kind: 'REOPENED', message: `reopened within the ${policy.flapWindowSeconds} s flap window by a new anomaly` });
       }
-      events.push({ kind: 'ANOMALY_JOINED', message: anomaly.explanation });
-      if (suspect) events.push({ kind: INPUT_SUSPECT, message: suspect });
-      if (decision.escalateTo) {
-        events.push({ kind: 'ESCALATED', message: `severity ${current.severity} -> ${decision.escalateTo}` });
-        triggered = 'escalated';
-      }
-      const lastAnomalyAt =
-        current.lastAnomalyAt && current.lastAnomalyAt > anomaly.eventTime ? current.lastAnomalyAt : anomaly.eventTime;
-      await tx.incident.update({
-        where: { id: incidentId },
-        data: {
-          anomalyCount: { increment: 1 },
-          lastAnomalyAt,
-          lastSeenAt: context.now,
-          ...(decision.escalateTo ? { severity: decision.escalateTo } : {}),
-          ...(decision.action === 'reopen' ? { status: 'OPEN', resolvedAt: null, acknowledgedAt: null } : {}),
-          timeline: { create: events.map((e) => ({ ...e, at: context.now })) },
-        },
-      });
+      entries.push({ kind: 'ANOMALY_JOINED', message: anomaly.explanation });
+      if (suspect) entries.push({ kind: INPUT_SUSPECT, message: suspect });
+      if (decision.escalateTo) entries.push({ kind: 'ESCALATED', message: `severity ${incident.severity} -> ${decision.escalateTo}` });
+      writes.join(incident, anomaly.eventTime, decision.escalateTo, decision.action === 'reopen', entries);
     }
-    await tx.anomaly.update({ where: { id: anomaly.id }, data: { incidentId } });
-    result.incidentIds.add(incidentId);
-    if (triggered) {
-      const severity = decision.action === 'open' ? anomaly.severity : (decision.escalateTo ?? anomaly.severity);
-      const created = await planExecutions(tx, { incidentId, streamId: anomaly.streamId, detectorId: anomaly.detectorId, severity }, context.now);
-      result.executionIds.push(...created);
-    }
+    writes.member(anomaly.id, incident.id);
+    result.incidentIds.add(incident.id);
+    const triggered = decision.action === 'open' || decision.escalateTo !== null;
+    if (!triggered) continue;
+    const candidates = await memo(runbooks, `${anomaly.streamId}/${anomaly.detectorId}`, () => runbooksFor(tx, anomaly.streamId, anomaly.detectorId));
+    if (!candidates.some((r) => severityRank(incident.severity) >= severityRank(r.minSeverity))) continue;
+    await writes.flush(tx);
+    const planned = { incidentId: incident.id, streamId: anomaly.streamId, severity: incident.severity };
+    result.executionIds.push(...(await planExecutions(tx, candidates, planned, context.now)));
   }
+  await writes.flush(tx);
   return result;
 }
 
-/**
- * The runbooks an incident calls for (matching stream or detector, severity
- * at least the trigger's, outside the runbook's cooldown for this stream),
- * written as executions: the outbox a relay hands to BullMQ after commit.
- */
-export async function planExecutions(
-  tx: Tx,
-  incident: { incidentId: string; streamId: string; detectorId: string; severity: Severity },
-  now: Date,
-): Promise<string[]> {
-  const runbooks = await tx.runbook.findMany({
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) cache.set(key, (value = load()));
+  return value;
+}
+
+/** Runbooks whose trigger matches the stream and detector (any stream or detector when unset), oldest first. */
+function runbooksFor(tx: Tx, streamId: string, detectorId: string): Promise<Runbook[]> {
+  return tx.runbook.findMany({
     where: {
       archivedAt: null,
-      AND: [
-        { OR: [{ triggerStreamId: null }, { triggerStreamId: incident.streamId }] },
-        { OR: [{ triggerDetectorId: null }, { triggerDetectorId: incident.detectorId }] },
-      ],
+      AND: [{ OR: [{ triggerStreamId: null }, { triggerStreamId: streamId }] }, { OR: [{ triggerDetectorId: null }, { triggerDetectorId: detectorId }] }],
     },
     orderBy: { id: 'asc' },
   });
+}
+
+/**
+ * The runbooks an incident calls for (of the candidates, those whose trigger
+ * severity the incident reaches and outside their cooldown for this stream),
+ * written as executions: the outbox a relay hands to BullMQ after commit.
+ */
+async function planExecutions(
+  tx: Tx,
+  runbooks: Runbook[],
+  incident: { incidentId: string; streamId: string; severity: Severity },
+  now: Date,
+): Promise<string[]> {
   const created: string[] = [];
   for (const runbook of runbooks) {
     if (severityRank(incident.severity) < severityRank(runbook.minSeverity)) continue;
