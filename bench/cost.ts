@@ -30,6 +30,7 @@ import { measureParts, type Parts } from './cost-parts.ts';
 import { formatSummary, profiled, type ProfileSummary } from './cost-profile.ts';
 import { LATENCY_SCHEMA, LatencyEvents } from './events.ts';
 import * as kit from './kit.ts';
+import { mainThreadMicros } from './thread-cpu.ts';
 import { type CapturedBatch, type Rate, fmtInt, intEnv, progress } from './kit.ts';
 
 const EVENTS = intEnv('BENCH_EVENTS', 200_000);
@@ -78,15 +79,22 @@ async function committed(group: string): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+interface WorkerRate extends Rate {
+  /** Of cpuMicrosPerEvent, the main thread's part (undefined off Linux). */
+  mainThreadMicrosPerEvent?: number;
+}
+
 /** The stream worker in this process under a group of its own, timed from its first batch until its committed offsets cover every event. */
-async function workerRun(base: Config, group: string): Promise<Rate> {
+async function workerRun(base: Config, group: string): Promise<WorkerRate> {
   const config = { ...base, consumerGroup: group };
   let first = 0;
   let cpuAtFirst = process.cpuUsage();
+  let mainAtFirst = mainThreadMicros();
+  const startTimer = (now: number) => {
+    [first, cpuAtFirst, mainAtFirst] = [now, process.cpuUsage(), mainThreadMicros()];
+  };
   onPartitionRestored = () => {
-    if (first !== 0) return;
-    first = performance.now();
-    cpuAtFirst = process.cpuUsage();
+    if (first === 0) startTimer(performance.now());
   };
   const worker = await startWorker(workerPorts(runtime!.services), config, log.child({ component: 'worker' }));
   const stop = () => worker.stop();
@@ -97,8 +105,12 @@ async function workerRun(base: Config, group: string): Promise<Rate> {
     for (;;) {
       const count = await committed(group);
       const now = performance.now();
-      if (count > 0 && first === 0) [first, cpuAtFirst] = [now, process.cpuUsage()];
-      if (count >= EVENTS) return kit.rate(EVENTS, first, now, kit.cpuMicros(cpuAtFirst));
+      if (count > 0 && first === 0) startTimer(now);
+      if (count >= EVENTS) {
+        const main = mainThreadMicros();
+        const mainThread = main === undefined || mainAtFirst === undefined ? {} : { mainThreadMicrosPerEvent: (main - mainAtFirst) / EVENTS };
+        return { ...kit.rate(EVENTS, first, now, kit.cpuMicros(cpuAtFirst)), ...mainThread };
+      }
       if (count !== lastCount) [lastCount, lastMoved] = [count, now];
       else if (now - lastMoved > 60_000) throw new Error(`the worker's committed offsets stalled at ${fmtInt(count)}/${fmtInt(EVENTS)} for 60 s`);
       await kit.sleep(20);
@@ -113,7 +125,7 @@ async function workerRun(base: Config, group: string): Promise<Rate> {
 interface KindResult {
   kind: DetectorKind;
   parts: Parts;
-  worker: Rate;
+  worker: WorkerRate;
   profile?: ProfileSummary;
 }
 
@@ -164,6 +176,9 @@ function report(drain: Rate, drains: Rate[], results: KindResult[], config: Conf
       ['  sum with drain', `${sum.toFixed(2)} µs`],
       ['  processBatch', `${cell(parts.core)} (the pure core: decode, contract, detector, effects; not in the sum)`],
       ['  worker', cell(worker)],
+      ...(worker.mainThreadMicrosPerEvent === undefined
+        ? []
+        : [['    main thread', `${worker.mainThreadMicrosPerEvent.toFixed(2)} µs; other threads (GC, compiler, libuv) ${(us(worker) - worker.mainThreadMicrosPerEvent).toFixed(2)} µs`] as [string, string]]),
       ['  worker / sum', `${(us(worker) / sum).toFixed(2)}x (target 1.3x ZSCORE, 1.5x LIKELIHOOD)`],
     );
   }
