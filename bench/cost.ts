@@ -5,14 +5,16 @@
  *   npm run bench:cost
  *
  * Per kind: a detector of that kind alone on the stream; the parts timed on
- * the batches a raw drain received (cost-parts.ts); the worker timed as
- * bench:pipeline times it, under a consumer group of its own; then the
- * worker again under a CPU profile (a separate run, so the profiler's cost is
+ * the batches a raw drain received (cost-parts.ts); the worker once untimed
+ * (cold: V8 compiles its code as it first runs) and then timed as
+ * bench:pipeline times it, each under a consumer group and a detector of its
+ * own; then the worker again under a CPU profile (a separate run, so the profiler's cost is
  * not in the timed figures), saved under .vigil/bench/ and summed up.
  * Needs PostgreSQL, Redis and Kafka (`npx vigil services`). Settings:
  *   BENCH_EVENTS (200000), BENCH_PARTITIONS (3), BENCH_HOSTS (300), BENCH_OUTLIER_EVERY (5000)
  *   BENCH_RAW_RUNS (3)      timed raw drains; the median CPU per event is the drain part (one set for all kinds)
  *   BENCH_KINDS (ZSCORE,LIKELIHOOD,ENSEMBLE), BENCH_PROFILE (1; 0 skips the profiled runs)
+ *   BENCH_WARM (1): the worker runs once untimed first, and that cold run is printed apart (0: the timed run is the first)
  *   BENCH_DATABASE_URL (postgresql://postgres@127.0.0.1:5432/vigil_bench_cost), dropped unless BENCH_KEEP=1
  *   BENCH_TIMEOUT_S (900), BENCH_VERBOSE=1
  */
@@ -40,6 +42,7 @@ const OUTLIER_EVERY = intEnv('BENCH_OUTLIER_EVERY', 5000);
 const RAW_RUNS = intEnv('BENCH_RAW_RUNS', 3);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT_S', 900);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
+const WARM = process.env.BENCH_WARM !== '0';
 const KINDS = (process.env.BENCH_KINDS || 'ZSCORE,LIKELIHOOD,ENSEMBLE').split(',').map((k) => k.trim()) as DetectorKind[];
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/vigil_bench_cost';
 const KEEP = process.env.BENCH_KEEP === '1';
@@ -126,14 +129,26 @@ interface KindResult {
   kind: DetectorKind;
   parts: Parts;
   worker: WorkerRate;
+  /** The first worker run, while V8 still compiles the worker's code (BENCH_WARM=1). */
+  cold?: WorkerRate;
   profile?: ProfileSummary;
 }
 
 async function measureKind(config: Config, catalog: Catalog, streamId: string, scratchId: string, batches: CapturedBatch[], kind: DetectorKind): Promise<KindResult> {
   const { detectors, lifecycle } = runtime!.services;
-  const input = { name: `latency-${kind.toLowerCase()}`, field: 'latency_ms', kind, params: PARAMS[kind] ?? {} };
-  const detector = await detectors.register({ streamId, ...input }, 'bench');
-  const scratchDetector = await detectors.register({ streamId: scratchId, ...input }, 'bench');
+  const input = { field: 'latency_ms', kind, params: PARAMS[kind] ?? {} };
+  const name = `latency-${kind.toLowerCase()}`;
+  let runs = 0;
+  let detector = await detectors.register({ streamId, name, ...input }, 'bench');
+  const scratchDetector = await detectors.register({ streamId: scratchId, name, ...input }, 'bench');
+  /**
+   * Each worker run gets a detector of its own: with the previous one its
+   * anomalies would exist already and be skipped, and grouping them with them.
+   */
+  const freshDetector = async () => {
+    await lifecycle.archive('Detector', detector.id);
+    detector = await detectors.register({ streamId, name: `${name}-${++runs}`, ...input }, 'bench');
+  };
   try {
     await catalog.reload();
     const spec = catalog.stream(STREAM);
@@ -141,16 +156,24 @@ async function measureKind(config: Config, catalog: Catalog, streamId: string, s
     const scratch = { streamId: scratchId, detectorId: scratchDetector.id, topic: SCRATCH, groupId: `${RUN_ID}-${kind}-scratch` };
     const parts = await measureParts(runtime!.services.ports.db, config, spec, batches, EVENTS, scratch);
     progress(`${kind}: parts measured (${parts.anomalies} anomalies by processBatch, ${parts.detectorAnomalies} by the detector alone, ${parts.transactions} transactions)`);
+    let cold: WorkerRate | undefined;
+    if (WARM) {
+      // The worker's code is compiled by V8 as it first runs, on other threads: a long-running worker has paid that long ago.
+      cold = await workerRun(config, `${RUN_ID}-${kind}-cold`);
+      progress(`${kind}: first worker run (cold) ${fmtInt(cold.perSecond)} events/s, ${cold.cpuMicrosPerEvent.toFixed(2)} µs CPU/event`);
+      await freshDetector();
+    }
     const worker = await workerRun(config, `${RUN_ID}-${kind}-worker`);
     progress(`${kind}: worker ${fmtInt(worker.perSecond)} events/s, ${worker.cpuMicrosPerEvent.toFixed(2)} µs CPU/event`);
-    if (!PROFILE) return { kind, parts, worker };
+    if (!PROFILE) return { kind, parts, worker, cold };
+    await freshDetector();
     const file = join(process.cwd(), '.vigil', 'bench', `${RUN_ID}-${kind.toLowerCase()}-worker.cpuprofile`);
     const { result, summary } = await profiled(file, () => workerRun(config, `${RUN_ID}-${kind}-profiled`));
     progress(`${kind}: profiled worker run ${fmtInt(result.perSecond)} events/s (profiler on: not the timed figure)`);
     const text = formatSummary(`${kind} worker CPU profile`, summary);
     console.log(text);
     await writeFile(file.replace(/\.cpuprofile$/, '.txt'), `${text}\n`);
-    return { kind, parts, worker, profile: summary };
+    return { kind, parts, worker, cold, profile: summary };
   } finally {
     await lifecycle.archive('Detector', detector.id);
     await lifecycle.archive('Detector', scratchDetector.id);
@@ -165,7 +188,7 @@ function report(drain: Rate, drains: Rate[], results: KindResult[], config: Conf
     ['events', `${fmtInt(EVENTS)} over ${PARTITIONS} partitions, ${HOSTS} series; checkpoints every ${fmtInt(config.checkpointEvents)} events or ${fmtInt(config.checkpointIntervalMs)} ms`],
     ['raw drain', `${cell(drain)}, median of ${drains.map((d) => `${d.cpuMicrosPerEvent.toFixed(2)} µs`).join(' / ')}`],
   ];
-  for (const { kind, parts, worker } of results) {
+  for (const { kind, parts, worker, cold } of results) {
     const sum = us(drain) + us(parts.parse) + us(parts.validate) + us(parts.detector) + us(parts.write);
     table.push(
       [`${kind}`, `CPU per event (events/s of that part alone)`],
@@ -180,6 +203,7 @@ function report(drain: Rate, drains: Rate[], results: KindResult[], config: Conf
         ? []
         : [['    main thread', `${worker.mainThreadMicrosPerEvent.toFixed(2)} µs; other threads (GC, compiler, libuv) ${(us(worker) - worker.mainThreadMicrosPerEvent).toFixed(2)} µs`] as [string, string]]),
       ['  worker / sum', `${(us(worker) / sum).toFixed(2)}x (target 1.3x ZSCORE, 1.5x LIKELIHOOD)`],
+      ...(cold ? [['  first run (cold)', `${cell(cold)}, ${(us(cold) / sum).toFixed(2)}x the sum: V8 still compiling the worker's code`] as [string, string]] : []),
     );
   }
   kit.printTable(`Vigil cost per event (${RUN_ID}), µs of process CPU per event`, table);
