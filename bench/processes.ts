@@ -32,7 +32,7 @@ import { AssignerProtocol } from 'kafkajs';
 import { pino } from 'pino';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/core/config.ts';
-import { workerNodeFlags } from '../src/core/young-generation.ts';
+import { workerNodeFlags } from '../src/core/worker-node-flags.ts';
 import { openRuntime, type Runtime } from '../src/app/runtime.ts';
 import { kafkaGroupOf } from '../src/stream/worker-startup.ts';
 import { HealthService } from '../src/services/health.ts';

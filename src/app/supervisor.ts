@@ -17,7 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { PROJECT_ROOT } from '../core/paths.ts';
-import { workerNodeFlags } from '../core/young-generation.ts';
+import { workerNodeFlags } from '../core/worker-node-flags.ts';
 
 /** Set in a child's environment to its slot (0..N-1): it marks the process as a supervised child. */
 export const WORKER_CHILD_ENV = 'VIGIL_WORKER_CHILD';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_HEARTBEAT_PREFIX } from '../../src/stream/worker-heartbeat.ts';
@@ -103,6 +104,8 @@ describe('vigil worker --processes 2', () => {
     const [pidA, pidB] = [first.get(0)!, first.get(1)!];
     expect(pidA).not.toBe(pidB);
     expect([pidA, pidB]).not.toContain(p.child.pid);
+    // Started with the worker's Node flags (worker-node-flags.ts).
+    for (const pid of [pidA, pidB]) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=64', '--single-threaded-gc']));
     await waitFor(async () => (await heartbeating(pidA)) && (await heartbeating(pidB)), 60_000, tail);
     // Other test files may run workers too: at least these two.
     expect(await workersAlive()).toBeGreaterThanOrEqual(2);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { afterChildExit, RESTART_POLICY } from '../../src/app/supervisor.ts';
 import type { CliIo } from '../../src/cli/command.ts';
 import { main } from '../../src/cli/index.ts';
-import { WORKER_SEMI_SPACE_MB, workerNodeFlags } from '../../src/core/young-generation.ts';
+import { WORKER_SEMI_SPACE_MB, workerNodeFlags } from '../../src/core/worker-node-flags.ts';
 
 describe('the restart policy of worker processes', () => {
   const died = (previousDelayMs: number | undefined, uptimeMs: number) => afterChildExit({ stopping: false, uptimeMs, previousDelayMs });
@@ -57,9 +57,11 @@ describe('--processes', () => {
 });
 
 describe('worker node flags', () => {
-  it('give a worker a 64 MB semi-space unless the operator chose one', () => {
-    expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
-    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual([]);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual([]);
+  it('give a worker a 64 MB semi-space and single-threaded GC unless the operator chose otherwise', () => {
+    expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, '--single-threaded-gc']);
+    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual(['--single-threaded-gc']);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual(['--single-threaded-gc']);
+    expect(workerNodeFlags({}, ['--no-single-threaded-gc'])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=64', '--single-threaded-gc'])).toEqual([]);
   });
 });
