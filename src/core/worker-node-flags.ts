@@ -12,28 +12,25 @@
  * The price is up to 128 MB more resident memory per worker process at full
  * speed.
  *
- * Single-threaded GC: V8 collects with helper threads by default, one per
- * core, in parallel with its main thread and each other. A worker shares its
- * cores with the other workers (the supervisor runs one per core), Kafka and
- * PostgreSQL; there the helpers cost more CPU than they save. In alternated
- * runs of bench:cost the threads other than the main one used 1.9-2.2 µs of
- * CPU per event with helpers and 0.3-0.5 without, the main thread up to
- * 0.5 µs more: 15-20% less CPU per event in all, at the same events per
- * second. The price is longer pauses of the main thread, which a worker
- * that commits batches does not notice.
+ * Single-threaded GC, only when the supervisor itself runs with
+ * `--single-threaded-gc`: V8 otherwise collects with helper threads, which
+ * compete for the cores a worker shares with other workers, Kafka and
+ * PostgreSQL. Measured on 2 cores (docs/benchmarks.md): without them a
+ * worker used less CPU per event in most runs but processed fewer events
+ * per second in most. Mixed, so not the default.
  */
 export const WORKER_SEMI_SPACE_MB = 64;
 
 const SEMI_SPACE = '--max-semi-space-size';
-const SINGLE_THREADED_GC = 'single-threaded-gc';
+const SINGLE_THREADED_GC = '--single-threaded-gc';
 
 /**
- * Node flags for a worker process, each unless the operator chose otherwise
- * (NODE_OPTIONS or the parent's flags): the semi-space above, and
- * single-threaded GC (`node --no-single-threaded-gc bin/vigil.mjs worker ...`
- * keeps V8's helpers).
+ * Node flags for a worker process: the semi-space above unless the operator
+ * chose one (NODE_OPTIONS or the parent's flags), and single-threaded GC if
+ * the parent runs with it (`node --single-threaded-gc bin/vigil.mjs worker
+ * --processes N`); NODE_OPTIONS cannot carry that flag.
  */
 export function workerNodeFlags(env: NodeJS.ProcessEnv = process.env, parentFlags: readonly string[] = process.execArgv): string[] {
-  const chosen = (flag: string) => [env.NODE_OPTIONS ?? '', ...parentFlags].some((given) => given.includes(flag));
-  return [...(chosen(SEMI_SPACE) ? [] : [`${SEMI_SPACE}=${WORKER_SEMI_SPACE_MB}`]), ...(chosen(SINGLE_THREADED_GC) ? [] : [`--${SINGLE_THREADED_GC}`])];
+  const semiSpaceChosen = [env.NODE_OPTIONS ?? '', ...parentFlags].some((given) => given.includes(SEMI_SPACE));
+  return [...(semiSpaceChosen ? [] : [`${SEMI_SPACE}=${WORKER_SEMI_SPACE_MB}`]), ...(parentFlags.includes(SINGLE_THREADED_GC) ? [SINGLE_THREADED_GC] : [])];
 }

@@ -57,11 +57,11 @@ describe('--processes', () => {
 });
 
 describe('worker node flags', () => {
-  it('give a worker a 64 MB semi-space and single-threaded GC unless the operator chose otherwise', () => {
-    expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, '--single-threaded-gc']);
-    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual(['--single-threaded-gc']);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual(['--single-threaded-gc']);
-    expect(workerNodeFlags({}, ['--no-single-threaded-gc'])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=64', '--single-threaded-gc'])).toEqual([]);
+  it('give a worker a 64 MB semi-space unless the operator chose one, and single-threaded GC if the supervisor has it', () => {
+    expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
+    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual([]);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual([]);
+    expect(workerNodeFlags({}, ['--single-threaded-gc'])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, '--single-threaded-gc']);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=64', '--single-threaded-gc'])).toEqual(['--single-threaded-gc']);
   });
 });
