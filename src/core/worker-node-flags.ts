@@ -25,12 +25,14 @@ const SEMI_SPACE = '--max-semi-space-size';
 const SINGLE_THREADED_GC = '--single-threaded-gc';
 
 /**
- * Node flags for a worker process: the semi-space above unless the operator
- * chose one (NODE_OPTIONS or the parent's flags), and single-threaded GC if
- * the parent runs with it (`node --single-threaded-gc bin/vigil.mjs worker
- * --processes N`); NODE_OPTIONS cannot carry that flag.
+ * Node flags for a worker process. The semi-space: the parent's own flag if
+ * it has one, none if NODE_OPTIONS sets it (the children inherit that), else
+ * the size above. Single-threaded GC if the parent runs with it (`node
+ * --single-threaded-gc bin/vigil.mjs worker --processes N`); NODE_OPTIONS
+ * cannot carry that flag.
  */
 export function workerNodeFlags(env: NodeJS.ProcessEnv = process.env, parentFlags: readonly string[] = process.execArgv): string[] {
-  const semiSpaceChosen = [env.NODE_OPTIONS ?? '', ...parentFlags].some((given) => given.includes(SEMI_SPACE));
-  return [...(semiSpaceChosen ? [] : [`${SEMI_SPACE}=${WORKER_SEMI_SPACE_MB}`]), ...(parentFlags.includes(SINGLE_THREADED_GC) ? [SINGLE_THREADED_GC] : [])];
+  const parentSemiSpace = parentFlags.find((flag) => flag.startsWith(`${SEMI_SPACE}=`));
+  const semiSpace = parentSemiSpace ?? ((env.NODE_OPTIONS ?? '').includes(SEMI_SPACE) ? undefined : `${SEMI_SPACE}=${WORKER_SEMI_SPACE_MB}`);
+  return [...(semiSpace ? [semiSpace] : []), ...(parentFlags.includes(SINGLE_THREADED_GC) ? [SINGLE_THREADED_GC] : [])];
 }

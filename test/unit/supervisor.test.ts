@@ -57,11 +57,12 @@ describe('--processes', () => {
 });
 
 describe('worker node flags', () => {
-  it('give a worker a 64 MB semi-space unless the operator chose one, and single-threaded GC if the supervisor has it', () => {
+  it("give a worker a 64 MB semi-space unless the operator chose one, the supervisor's own if it has one, and single-threaded GC if it has it", () => {
     expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
+    // The children inherit NODE_OPTIONS.
     expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual([]);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual([]);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual(['--max-semi-space-size=32']);
     expect(workerNodeFlags({}, ['--single-threaded-gc'])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, '--single-threaded-gc']);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=64', '--single-threaded-gc'])).toEqual(['--single-threaded-gc']);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=128', '--single-threaded-gc'])).toEqual(['--max-semi-space-size=128', '--single-threaded-gc']);
   });
 });
