@@ -8,7 +8,8 @@ import { appendThinned, type SeriesPoint, type SeriesTrail, type SeriesTrails } 
  * console's chart (the seriesPoints query): a sorted set per detector and
  * series, scored by event time, holding the last SERIES_POINTS_KEPT points
  * for about a day after the series last scored. It is not of record (an
- * anomaly is, in PostgreSQL): a write that fails loses those points, and
+ * anomaly is, in PostgreSQL): a write that fails is tried again with the
+ * next flush (a worker that stops first loses those points), and
  * detection never waits for one.
  */
 export const SERIES_POINTS_KEPT = 720;
@@ -90,6 +91,9 @@ interface Buffered {
  * carries across batches in the buffer. record() never waits; a failure is
  * logged (at most every FAILURE_REPORT_MS, with how many writes failed since)
  * and counted (vigil_processing_errors{stage="series_points"}), never thrown.
+ * Points that could not be sent (Redis away, too slow, or refusing) stay in
+ * the buffer for the next flush, under the same bounds: sending a point twice
+ * is harmless, a sorted set holds each member once.
  */
 export class SeriesPointsRecorder {
   private readonly pending = new Set<Promise<void>>();
@@ -97,6 +101,8 @@ export class SeriesPointsRecorder {
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   private lastReport = 0;
+  /** Set by settled(): from then on nothing is kept for a later flush. */
+  private closing = false;
 
   constructor(
     private readonly redis: Pick<Redis, 'pipeline' | 'status'>,
@@ -106,27 +112,34 @@ export class SeriesPointsRecorder {
 
   record(streamName: string, trails: SeriesTrails): void {
     if (trails.size === 0) return;
-    for (const trail of trails) {
-      const key = seriesPointsKey(trail.detectorId, trail.seriesKey);
-      let held = this.buffer.get(key);
-      if (held === undefined) {
-        held = { streamName, trail: { detectorId: trail.detectorId, seriesKey: trail.seriesKey, points: [] } };
-        this.buffer.set(key, held);
-      }
-      const points = held.trail.points;
-      for (const point of trail.points) appendThinned(points, point);
-      // Only pointsToSend's will be sent: keep no more than twice as many meanwhile.
-      if (points.length > 2 * SERIES_POINTS_PER_FLUSH) held.trail.points = pointsToSend(points);
-      if (held.trail.points.length > SERIES_POINTS_KEPT) held.trail.points.splice(0, held.trail.points.length - SERIES_POINTS_KEPT);
+    for (const trail of trails) this.keep(streamName, trail.detectorId, trail.seriesKey, trail.points);
+    this.schedule();
+  }
+
+  /** Adds points after those buffered for the series, thinned and bounded as they go. */
+  private keep(streamName: string, detectorId: string, seriesKey: string | null, incoming: SeriesPoint[]): void {
+    const key = seriesPointsKey(detectorId, seriesKey);
+    let held = this.buffer.get(key);
+    if (held === undefined) {
+      held = { streamName, trail: { detectorId, seriesKey, points: [] } };
+      this.buffer.set(key, held);
     }
-    if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
-      this.timer.unref();
-    }
+    const points = held.trail.points;
+    for (const point of incoming) appendThinned(points, point);
+    // Only pointsToSend's will be sent: keep no more than twice as many meanwhile.
+    if (points.length > 2 * SERIES_POINTS_PER_FLUSH) held.trail.points = pointsToSend(points);
+    if (held.trail.points.length > SERIES_POINTS_KEPT) held.trail.points.splice(0, held.trail.points.length - SERIES_POINTS_KEPT);
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.closing) return;
+    this.timer = setTimeout(() => this.flush(), this.flushMs);
+    this.timer.unref();
   }
 
   /** Writes what is buffered now and resolves once every write under way has landed or failed (at shutdown, and for tests). */
   async settled(): Promise<void> {
+    this.closing = true;
     this.flush();
     await Promise.all([...this.pending]);
   }
@@ -135,13 +148,14 @@ export class SeriesPointsRecorder {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.buffer.size === 0) return;
-    const batch = this.buffer;
-    this.buffer = new Map();
-    const streamName = batch.values().next().value!.streamName;
+    const streamName = this.buffer.values().next().value!.streamName;
     if (this.redis.status !== 'ready' || this.pending.size >= MAX_PENDING_WRITES) {
       this.failed(streamName, new Error(this.redis.status !== 'ready' ? `redis is ${this.redis.status}` : 'too many series point writes in flight'));
+      this.schedule();
       return;
     }
+    const batch = this.buffer;
+    this.buffer = new Map();
     let write: Promise<void>;
     try {
       write = this.write(batch);
@@ -149,11 +163,23 @@ export class SeriesPointsRecorder {
       write = Promise.reject(error);
     }
     const settled: Promise<void> = write
-      .catch((error: unknown) => this.failed(streamName, error))
+      .catch((error: unknown) => {
+        this.failed(streamName, error);
+        this.putBack(batch);
+      })
       .finally(() => {
         this.pending.delete(settled);
       });
     this.pending.add(settled);
+  }
+
+  /** A batch that was not written goes back in front of what was buffered since, for the next flush. */
+  private putBack(batch: Map<string, Buffered>): void {
+    const since = this.buffer;
+    this.buffer = new Map();
+    for (const { streamName, trail } of batch.values()) this.keep(streamName, trail.detectorId, trail.seriesKey, trail.points);
+    for (const { streamName, trail } of since.values()) this.keep(streamName, trail.detectorId, trail.seriesKey, trail.points);
+    this.schedule();
   }
 
   private async write(batch: Map<string, Buffered>): Promise<void> {
@@ -175,7 +201,7 @@ export class SeriesPointsRecorder {
     this.failures++;
     const now = Date.now();
     if (now - this.lastReport < FAILURE_REPORT_MS) return;
-    this.log.warn({ err: error, failures: this.failures, stream: streamName }, 'series points not recorded (the chart misses them; detection goes on)');
+    this.log.warn({ err: error, failures: this.failures, stream: streamName }, 'series points not recorded yet (kept for the next flush; detection goes on)');
     this.failures = 0;
     this.lastReport = now;
   }

@@ -85,6 +85,62 @@ describe('SeriesPointsRecorder', () => {
     expect(lines).toMatchObject([{ err: { message: 'redis is reconnecting' } }]);
   });
 
+  it('keeps the points for the next flush while Redis is away, and sends them once it is back', async () => {
+    const { log } = capture();
+    const sent: (string | number)[][] = [];
+    let landed!: () => void;
+    const written = new Promise<void>((resolve) => (landed = resolve));
+    const redis = {
+      status: 'reconnecting',
+      pipeline: () => ({ zadd: (...args: (string | number)[]) => sent.push(args), zremrangebyrank() {}, pexpire() {}, exec: async () => (landed(), []) }),
+    };
+    const recorder = new SeriesPointsRecorder(redis as unknown as Pick<Redis, 'pipeline' | 'status'>, log, 5);
+    recorder.record('s', oneTrail());
+    // The first flushes find Redis away; a later one finds it back.
+    setTimeout(() => (redis.status = 'ready'), 30);
+    await written;
+    expect(sent).toEqual([[seriesPointsKey('d', 'a'), 1_000, expect.stringContaining('1000,1')]]);
+    await recorder.settled();
+  });
+
+  it('sends a write that failed again with the next one, oldest points first', async () => {
+    const { log, lines } = capture();
+    const sent: (string | number)[][] = [];
+    let attempts = 0;
+    let landed!: () => void;
+    const written = new Promise<void>((resolve) => (landed = resolve));
+    const redis = {
+      status: 'ready',
+      pipeline: () => {
+        const attempt = ++attempts;
+        return {
+          zadd: (...args: (string | number)[]) => attempt > 1 && sent.push(args),
+          zremrangebyrank() {},
+          pexpire() {},
+          exec: async () => {
+            if (attempt === 1) throw new Error('Command timed out');
+            landed();
+            return [];
+          },
+        };
+      },
+    };
+    const recorder = new SeriesPointsRecorder(redis as unknown as Pick<Redis, 'pipeline' | 'status'>, log, 5);
+    recorder.record('s', oneTrail());
+    const later = new SeriesTrails();
+    later.note('d', 'a', 5_000, 5, verdict(false));
+    // Buffered after the first write failed or while it is under way: either way it goes out with the failed points.
+    setTimeout(() => recorder.record('s', later), 1);
+    await written;
+    const members = sent.flatMap(([, ...args]) => args.filter((_, i) => i % 2 === 0));
+    expect(members).toEqual(expect.arrayContaining([1_000]));
+    expect(lines).toMatchObject([{ err: { message: 'Command timed out' } }]);
+    await recorder.settled();
+    const all = sent.flatMap(([, ...args]) => args.filter((_, i) => i % 2 === 0));
+    expect(all).toEqual([...new Set(all)].sort((a, b) => Number(a) - Number(b)));
+    expect(all).toContain(5_000);
+  });
+
   it('buffers batches and sends them together once a flush is due, one point per second across batches', async () => {
     const { log } = capture();
     const sent: (string | number)[][] = [];
