@@ -1,4 +1,4 @@
-import type { Db } from '../store/db.ts';
+import type { Db, Prisma } from '../store/db.ts';
 import type { Anomaly, DeadLetter } from '../generated/prisma/client.ts';
 import { newId } from '../core/ids.ts';
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-format.ts';
@@ -24,12 +24,6 @@ export interface CommitResult {
   executionIds: string[];
 }
 
-/**
- * Writes one batch's effects and the partition's next offset in ONE
- * transaction: either all of it happened or none, which is what makes a
- * worker killed at any instant safe to restart. Unique constraints make a
- * repeated write a no-op; offsets and checkpoints only move forward.
- */
 /** Kept per detector version and partition; older ones are pruned as new ones are written. */
 export const CHECKPOINTS_KEPT = 5;
 
@@ -41,6 +35,13 @@ export class ReplayedError extends Error {
   }
 }
 
+/**
+ * Writes one batch's effects and the partition's next offset in ONE
+ * transaction (one statement when the offset is all that moves): either all
+ * of it happened or none, which is what makes a worker killed at any
+ * instant safe to restart. Unique constraints make a
+ * repeated write a no-op; offsets and checkpoints only move forward.
+ */
 export async function commitBatch(
   db: Db,
   groupId: string,
@@ -50,6 +51,11 @@ export async function commitBatch(
   grouping?: Omit<GroupingContext, 'now'>,
 ): Promise<CommitResult> {
   const { topic, partition } = position;
+  if (effects.anomalies.length === 0 && effects.deadLetters.length === 0 && effects.drift.length === 0 && checkpoints.length === 0) {
+    // Most batches move the offset and nothing else: one statement is atomic on its own, without a transaction around it.
+    await moveOffset(db, groupId, position, effects.nextOffset);
+    return { anomalies: [], deadLetters: [], incidentIds: new Set(), executionIds: [] };
+  }
   return db.$transaction(async (tx) => {
     const anomalies =
       effects.anomalies.length === 0
@@ -65,13 +71,7 @@ export async function commitBatch(
             data: effects.deadLetters.map((d) => ({ id: newId('DeadLetter'), ...d })),
             skipDuplicates: true,
           });
-    const moved = await tx.$executeRaw`
-      INSERT INTO "ConsumerOffset" ("groupId", "topic", "partition", "nextOffset", "epoch", "updatedAt")
-      VALUES (${groupId}, ${topic}, ${partition}, ${effects.nextOffset}, ${position.epoch}, now())
-      ON CONFLICT ("groupId", "topic", "partition")
-      DO UPDATE SET "nextOffset" = GREATEST("ConsumerOffset"."nextOffset", EXCLUDED."nextOffset"), "updatedAt" = now()
-      WHERE "ConsumerOffset"."epoch" = EXCLUDED."epoch"`;
-    if (moved !== 1) throw new ReplayedError(topic, partition);
+    await moveOffset(tx, groupId, position, effects.nextOffset);
     for (const checkpoint of checkpoints) {
       const state = JSON.stringify(encodeCheckpoint(checkpoint.state.series, checkpoint.sources));
       // Same detector version and offset means the same state (detectors are deterministic): the first write stands.
@@ -96,6 +96,22 @@ export async function commitBatch(
     }
     return { anomalies, deadLetters, ...grouped };
   });
+}
+
+/**
+ * The partition's next offset, forward only, and only under the epoch this
+ * worker restored it at: a replay bumps the epoch, and a batch read before
+ * it must not move the offset (ReplayedError).
+ */
+async function moveOffset(db: Db | Prisma.TransactionClient, groupId: string, position: { topic: string; partition: number; epoch: number }, nextOffset: bigint): Promise<void> {
+  const { topic, partition, epoch } = position;
+  const moved = await db.$executeRaw`
+    INSERT INTO "ConsumerOffset" ("groupId", "topic", "partition", "nextOffset", "epoch", "updatedAt")
+    VALUES (${groupId}, ${topic}, ${partition}, ${nextOffset}, ${epoch}, now())
+    ON CONFLICT ("groupId", "topic", "partition")
+    DO UPDATE SET "nextOffset" = GREATEST("ConsumerOffset"."nextOffset", EXCLUDED."nextOffset"), "updatedAt" = now()
+    WHERE "ConsumerOffset"."epoch" = EXCLUDED."epoch"`;
+  if (moved !== 1) throw new ReplayedError(topic, partition);
 }
 
 /** Anomalies found by time rather than by an event (silence): no offset moves with them; grouped as usual. */
