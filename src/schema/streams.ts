@@ -1,10 +1,24 @@
+import { createContextCache } from '@pothos/core';
+import DataLoader from 'dataloader';
+import type { Stream } from '../generated/prisma/client.ts';
+import type { StreamHealth } from '../services/health.ts';
 import { builder } from './builder.ts';
 import { connectionOf, pageArgs } from './common.ts';
 import { principalOf } from './guard.ts';
 import { INCLUDE_ARCHIVED_DESCRIPTION } from './lifecycle-fields.ts';
+import type { Context } from './context.ts';
 import { DetectorRef, SlaRef, StreamHealthRef, StreamRef } from './refs.ts';
 
 export const StreamStatusEnum = builder.enumType('StreamStatus', { values: ['ACTIVE', 'PAUSED'] as const });
+
+/**
+ * A page of streams reads its health at once: two SQL statements however many
+ * streams (services/health.ts). Batched, never cached: health read after a
+ * mutation in the same request must be read afresh.
+ */
+const streamHealth = createContextCache(
+  (ctx: Context) => new DataLoader<Stream, StreamHealth>((streams) => ctx.services.health.streamsHealth(streams), { cache: false }),
+);
 
 StreamRef.implement({
   fields: (t) => ({
@@ -44,7 +58,7 @@ StreamRef.implement({
       load: (streamIds: string[], ctx, args) => ctx.services.batch.slasFor(streamIds, args.includeArchived ?? false),
       resolve: (s) => s.id,
     }),
-    health: t.field({ type: StreamHealthRef, resolve: (s, _a, ctx) => ctx.services.health.stream(s) }),
+    health: t.field({ type: StreamHealthRef, resolve: (s, _a, ctx) => streamHealth(ctx).load(s) }),
   }),
 });
 

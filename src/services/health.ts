@@ -70,7 +70,7 @@ export class HealthService {
   /** The health of every live (not archived) stream, oldest stream first. */
   async streams(): Promise<StreamHealth[]> {
     const streams = await this.ports.db.stream.findMany({ where: { archivedAt: null }, orderBy: { id: 'asc' } });
-    return Promise.all(streams.map((s) => this.stream(s)));
+    return this.streamsHealth(streams);
   }
 
   private async check(name: string, probe: () => Promise<string | null>): Promise<ComponentHealth> {
@@ -157,35 +157,63 @@ export class HealthService {
       this.ports.kafka.endOffsets(stream.topic),
       this.ports.db.consumerOffset.findMany({ where: { groupId: this.ports.consumerGroup, topic: stream.topic } }),
     ]);
-    const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
-    let lag = 0n;
-    for (const [partition, end] of ends) {
-      const behind = end - (next.get(partition) ?? 0n);
-      if (behind > 0n) lag += behind;
-    }
-    return Number(lag);
+    return lagOf(ends, committed);
   }
 
   /** The stream's health view. Its lag reads 0 while Kafka cannot be reached (the Kafka component then says DOWN). */
   async stream(stream: Stream): Promise<StreamHealth> {
-    const [ingestionLag, deadLetters, rates, canary] = await Promise.all([
-      this.ingestionLag(stream).catch(() => 0),
-      this.ports.db.deadLetter.count({ where: { streamId: stream.id, reprocessedAt: null } }),
-      this.ports.stats.rates(stream.id),
-      readCanary(this.ports.redis, stream.id).catch(() => ({ arrivedAt: null, latencyMs: null })),
-    ]);
-    return {
-      stream,
-      ingestionLag,
-      eventsPerSecond: rates.eventsPerSecond,
-      errorRate: rates.errorRate,
-      deadLetters,
-      untrackedEvents: rates.untrackedEvents,
-      misroutedEvents: rates.misroutedEvents,
-      lastEventAt: rates.lastEventAt,
-      freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
-      canaryLatencySeconds: canary.arrivedAt && canary.latencyMs !== null ? canary.latencyMs / 1000 : null,
-      lastCanaryAt: canary.arrivedAt,
-    };
+    return (await this.streamsHealth([stream]))[0]!;
   }
+
+  /**
+   * The health views of these streams, in their order: two SQL statements for
+   * all of them (offsets of record, dead letters waiting); Kafka's end
+   * offsets per topic and the Redis counters per stream, all at once.
+   */
+  async streamsHealth(streams: readonly Stream[]): Promise<StreamHealth[]> {
+    if (streams.length === 0) return [];
+    const { db, kafka, consumerGroup, stats, redis } = this.ports;
+    const topics = [...new Set(streams.map((s) => s.topic))];
+    const ids = streams.map((s) => s.id);
+    const [committed, waiting, ends, perStream] = await Promise.all([
+      db.consumerOffset.findMany({ where: { groupId: consumerGroup, topic: { in: topics } } }),
+      db.deadLetter.groupBy({ by: ['streamId'], where: { streamId: { in: ids }, reprocessedAt: null }, _count: { _all: true } }),
+      Promise.all(topics.map((topic) => kafka.endOffsets(topic).catch(() => undefined))),
+      Promise.all(
+        streams.map((s) =>
+          Promise.all([stats.rates(s.id), readCanary(redis, s.id).catch(() => ({ arrivedAt: null, latencyMs: null }))]),
+        ),
+      ),
+    ]);
+    const endsOf = new Map(topics.map((topic, i) => [topic, ends[i]]));
+    const deadLetters = new Map(waiting.map((w) => [w.streamId, w._count._all]));
+    return streams.map((stream, i) => {
+      const [rates, canary] = perStream[i]!;
+      const topicEnds = endsOf.get(stream.topic);
+      return {
+        stream,
+        ingestionLag: topicEnds ? lagOf(topicEnds, committed.filter((c) => c.topic === stream.topic)) : 0,
+        eventsPerSecond: rates.eventsPerSecond,
+        errorRate: rates.errorRate,
+        deadLetters: deadLetters.get(stream.id) ?? 0,
+        untrackedEvents: rates.untrackedEvents,
+        misroutedEvents: rates.misroutedEvents,
+        lastEventAt: rates.lastEventAt,
+        freshnessSeconds: rates.lastEventAt ? Math.max(0, (Date.now() - rates.lastEventAt.getTime()) / 1000) : null,
+        canaryLatencySeconds: canary.arrivedAt && canary.latencyMs !== null ? canary.latencyMs / 1000 : null,
+        lastCanaryAt: canary.arrivedAt,
+      };
+    });
+  }
+}
+
+/** Events not yet processed: each partition's end offset less the offset of record, summed. */
+function lagOf(ends: Map<number, bigint>, committed: readonly { partition: number; nextOffset: bigint }[]): number {
+  const next = new Map(committed.map((c) => [c.partition, c.nextOffset]));
+  let lag = 0n;
+  for (const [partition, end] of ends) {
+    const behind = end - (next.get(partition) ?? 0n);
+    if (behind > 0n) lag += behind;
+  }
+  return Number(lag);
 }

@@ -188,11 +188,11 @@ describe('nested lists load in batches', () => {
     expect(pages.every((p) => !p.pageInfo.hasNextPage)).toBe(true);
   });
 
-  it('reads a page of streams with their detectors (versions, stats) and SLAs, archived ones too, in the same statements for 1 stream as for 50', async () => {
+  it('reads a page of streams with their detectors (versions, stats), SLAs and health, archived ones too, in the same statements for 1 stream as for 50', async () => {
     const STREAMS = /* GraphQL */ `
       query Streams($first: Int!) {
         streams(first: $first) {
-          edges { node { id detectors { name versions { version } stats { anomalies precision } } all: detectors(includeArchived: true) { name } slas { name } } }
+          edges { node { id detectors { name versions { version } stats { anomalies precision } } all: detectors(includeArchived: true) { name } slas { name } health { deadLetters } } }
         }
       }
     `;
