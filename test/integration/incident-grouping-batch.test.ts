@@ -1,11 +1,10 @@
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaClient, type Anomaly } from '../../src/generated/prisma/client.ts';
+import type { Anomaly, PrismaClient } from '../../src/generated/prisma/client.ts';
 import { newId } from '../../src/core/ids.ts';
 import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../../src/incidents/policy.ts';
 import { groupAnomalies } from '../../src/incidents/writer.ts';
-import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
+import { uniqueName } from '../support/env.ts';
+import { countingDb, type CountingDb } from '../support/statement-count.ts';
 import { openTestRuntime } from '../support/harness.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 
@@ -17,25 +16,17 @@ import type { Runtime } from '../../src/app/runtime.ts';
  * own, against the real database.
  */
 let runtime: Runtime;
-let pool: pg.Pool;
+let counted: CountingDb;
 let db: PrismaClient;
-let statements = 0;
 
 beforeAll(async () => {
   runtime = await openTestRuntime();
-  pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      statements += 1;
-      return query(...args);
-    };
-  });
-  db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  counted = countingDb();
+  db = counted.db;
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
+  await counted?.close();
   await runtime?.close();
 });
 
@@ -84,9 +75,9 @@ async function setUp(policy: Partial<IncidentPolicy> = {}, runbook = false) {
       describeDetector: () => ({ streamId, streamName: name, detectorName: 'ceiling' }),
       now: new Date(),
     };
-    statements = 0;
+    counted.reset();
     await db.$transaction((tx) => groupAnomalies(tx, anomalies, context));
-    return statements;
+    return counted.statements;
   }
   async function incidents() {
     return db.incident.findMany({

@@ -1,15 +1,14 @@
-import { PrismaPg } from '@prisma/adapter-pg';
 import { graphql } from 'graphql';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaClient } from '../../src/generated/prisma/client.ts';
+import type { PrismaClient } from '../../src/generated/prisma/client.ts';
 import { newId } from '../../src/core/ids.ts';
 import { createServices } from '../../src/services/container.ts';
 import { buildSchema } from '../../src/schema/index.ts';
 import type { Context } from '../../src/schema/context.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { openTestRuntime } from '../support/harness.ts';
-import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
+import { uniqueName } from '../support/env.ts';
+import { countingDb, type CountingDb } from '../support/statement-count.ts';
 
 /**
  * Nested lists load in batches (the schema's DataLoaders over
@@ -21,9 +20,8 @@ import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
  */
 const INCIDENTS = 25;
 let runtime: Runtime;
-let pool: pg.Pool;
+let counted: CountingDb;
 let db: PrismaClient;
-let statements = 0;
 let ctx: Context;
 const streamId = newId('Stream');
 
@@ -45,23 +43,15 @@ const NESTED = /* GraphQL */ `
 
 beforeAll(async () => {
   runtime = await openTestRuntime();
-  pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
-  // Every statement the Prisma client sends goes through a pooled client's query().
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      statements += 1;
-      return query(...args);
-    };
-  });
-  db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  counted = countingDb();
+  db = counted.db;
   const services = createServices({ ...runtime.services.ports, db });
   ctx = { services, principal: { keyId: 'test', name: 'batching', role: 'VIEWER' }, authError: null, log: services.ports.log, clientAddress: '127.0.0.1', traceparent: null };
   await seed();
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
+  await counted?.close();
   await runtime?.close();
 });
 
@@ -131,10 +121,10 @@ interface NestedResult {
 }
 
 async function countedRun(first: number): Promise<{ data: NestedResult; statements: number }> {
-  statements = 0;
+  counted.reset();
   const result = await graphql({ schema: buildSchema(), source: NESTED, variableValues: { streamId, first }, contextValue: { ...ctx } });
   expect(result.errors).toBeUndefined();
-  return { data: result.data as unknown as NestedResult, statements };
+  return { data: result.data as unknown as NestedResult, statements: counted.statements };
 }
 
 describe('nested lists load in batches', () => {
@@ -197,12 +187,12 @@ describe('nested lists load in batches', () => {
       }
     `;
     const run = async (first: number) => {
-      statements = 0;
+      counted.reset();
       const result = await graphql({ schema: buildSchema(), source: STREAMS, variableValues: { first }, contextValue: { ...ctx } });
       expect(result.errors).toBeUndefined();
       type Listed = { id: string; detectors: { name: string; versions: unknown[]; stats: { anomalies: number; precision: number | null } }[]; all: { name: string }[]; slas: unknown[] };
       const streams = (result.data as { streams: { edges: { node: Listed }[] } }).streams.edges;
-      return { streams, statements };
+      return { streams, statements: counted.statements };
     };
     // More streams, each with a detector of its own (with their schema version, as registerStream makes them).
     const fresh = [0, 1, 2].map((i) => ({ id: newId('Stream'), name: uniqueName(`batch-s${i}`), detector: uniqueName(`batch-d${i}`) }));
@@ -244,10 +234,10 @@ describe('nested lists load in batches', () => {
   it("reads every runbook's page of executions in the same statements however many runbooks there are, each page its own", async () => {
     const RUNBOOKS = /* GraphQL */ `{ runbooks { id executions(first: 2) { edges { node { id } } pageInfo { hasNextPage } } } }`;
     const run = async () => {
-      statements = 0;
+      counted.reset();
       const result = await graphql({ schema: buildSchema(), source: RUNBOOKS, contextValue: { ...ctx } });
       expect(result.errors).toBeUndefined();
-      return { runbooks: (result.data as { runbooks: { id: string }[] }).runbooks, statements };
+      return { runbooks: (result.data as { runbooks: { id: string }[] }).runbooks, statements: counted.statements };
     };
     const before = await run();
     // Two more runbooks (triggered by this stream only), an execution each.

@@ -1,12 +1,11 @@
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PrismaClient, type Stream } from '../../src/generated/prisma/client.ts';
+import type { Stream } from '../../src/generated/prisma/client.ts';
 import { newId } from '../../src/core/ids.ts';
 import { createServices } from '../../src/services/container.ts';
 import type { Runtime } from '../../src/app/runtime.ts';
 import { LATENCY_SCHEMA, openTestRuntime } from '../support/harness.ts';
-import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
+import { uniqueName } from '../support/env.ts';
+import { countingDb, type CountingDb } from '../support/statement-count.ts';
 
 /**
  * The health of a page of streams (the console's streams page, `streams {
@@ -16,22 +15,12 @@ import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
  * this file's own.
  */
 let runtime: Runtime;
-let pool: pg.Pool;
-let db: PrismaClient;
-let statements = 0;
+let counted: CountingDb;
 const streams: Stream[] = [];
 
 beforeAll(async () => {
   runtime = await openTestRuntime();
-  pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      statements += 1;
-      return query(...args);
-    };
-  });
-  db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  counted = countingDb();
   const { services } = runtime;
   for (let i = 0; i < 4; i++) {
     const name = uniqueName(`health-${i}`);
@@ -41,7 +30,7 @@ beforeAll(async () => {
   }
   // Stream 1: three events nobody has read. Stream 2: two dead letters waiting, one reprocessed.
   await services.ports.kafka.produce(streams[1]!.topic, [0, 1, 2].map((i) => ({ key: `h${i}`, value: JSON.stringify({ host: `h${i}`, latency_ms: 1, at: new Date().toISOString() }) })));
-  await db.deadLetter.createMany({
+  await services.ports.db.deadLetter.createMany({
     data: [0, 1, 2].map((i) => ({
       id: newId('DeadLetter'),
       streamId: streams[2]!.id,
@@ -57,19 +46,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.$disconnect();
+  await counted?.close();
   await runtime?.close();
 });
 
 describe('stream health of a page of streams', () => {
   it('reads one stream or four in the same statements, each with its own lag and dead letters', async () => {
-    const health = createServices({ ...runtime.services.ports, db }).health;
-    statements = 0;
+    const health = createServices({ ...runtime.services.ports, db: counted.db }).health;
+    counted.reset();
     const [alone] = await health.streamsHealth([streams[1]!]);
-    const one = statements;
-    statements = 0;
+    const one = counted.statements;
+    counted.reset();
     const all = await health.streamsHealth(streams);
-    expect(statements).toBe(one);
+    expect(counted.statements).toBe(one);
     expect(alone).toMatchObject({ ingestionLag: 3, deadLetters: 0 });
     expect(all.map((h) => [h.stream.id, h.ingestionLag, h.deadLetters])).toEqual([
       [streams[0]!.id, 0, 0],
