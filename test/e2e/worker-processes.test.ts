@@ -105,7 +105,7 @@ describe('vigil worker --processes 2', () => {
     expect(pidA).not.toBe(pidB);
     expect([pidA, pidB]).not.toContain(p.child.pid);
     // Started with the worker's Node flags (worker-node-flags.ts).
-    for (const pid of [pidA, pidB]) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toContain('--max-semi-space-size=64');
+    for (const pid of [pidA, pidB]) expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--max-semi-space-size=64', '--no-allocation-site-pretenuring']));
     await waitFor(async () => (await heartbeating(pidA)) && (await heartbeating(pidB)), 60_000, tail);
     // Other test files may run workers too: at least these two.
     expect(await workersAlive()).toBeGreaterThanOrEqual(2);

@@ -57,12 +57,13 @@ describe('--processes', () => {
 });
 
 describe('worker node flags', () => {
-  it("give a worker a 64 MB semi-space unless the operator chose one, the supervisor's own if it has one, and single-threaded GC if it has it", () => {
-    expect(workerNodeFlags({}, [])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`]);
+  it("give a worker a 64 MB semi-space unless the operator chose one, the supervisor's own if it has one, no pretenuring unless asked, and single-threaded GC if the supervisor has it", () => {
+    const semiSpace = `--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`;
+    expect(workerNodeFlags({}, [])).toEqual([semiSpace, '--no-allocation-site-pretenuring']);
     // The children inherit NODE_OPTIONS.
-    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual([]);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual(['--max-semi-space-size=32']);
-    expect(workerNodeFlags({}, ['--single-threaded-gc'])).toEqual([`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`, '--single-threaded-gc']);
-    expect(workerNodeFlags({}, ['--max-semi-space-size=128', '--single-threaded-gc'])).toEqual(['--max-semi-space-size=128', '--single-threaded-gc']);
+    expect(workerNodeFlags({ NODE_OPTIONS: '--max-semi-space-size=16' }, [])).toEqual(['--no-allocation-site-pretenuring']);
+    expect(workerNodeFlags({}, ['--max-semi-space-size=32', '--import', 'tsx'])).toEqual(['--max-semi-space-size=32', '--no-allocation-site-pretenuring']);
+    expect(workerNodeFlags({}, ['--allocation-site-pretenuring'])).toEqual([semiSpace, '--allocation-site-pretenuring']);
+    expect(workerNodeFlags({}, ['--single-threaded-gc'])).toEqual([semiSpace, '--no-allocation-site-pretenuring', '--single-threaded-gc']);
   });
 });
