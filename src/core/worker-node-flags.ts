@@ -18,8 +18,8 @@
  * batch is still being committed, then die; pretenured, they filled the old
  * generation (bench:pipeline's worker promoted 96 MB over 600k events with
  * it, 49 MB without) and cost mark-compacts. Without it, in alternated runs
- * of bench:cost, a ZSCORE worker used 11% less CPU per event and a
- * LIKELIHOOD worker 6% less, processing 4-7% more events per second.
+ * of bench:pipeline and bench:cost, a worker used 1-14% less CPU per event,
+ * at events per second within 1% or higher.
  *
  * Single-threaded GC, only when the supervisor itself runs with
  * `--single-threaded-gc`: V8 otherwise collects with helper threads, which
