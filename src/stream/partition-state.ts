@@ -63,7 +63,6 @@ export function lastEventsOf(state: PartitionState, stateKey: string): Record<st
   return out;
 }
 
-/** The series key used inside state objects ("" for a stream with one series). */
 /** A partition's state before any event or checkpoint: read from `committedOffset` on, no detector state yet. */
 export function emptyPartitionState(topic: string, partition: number, committedOffset = 0n): PartitionState {
   return {
@@ -80,6 +79,7 @@ export function emptyPartitionState(topic: string, partition: number, committedO
   };
 }
 
+/** The series key used inside state objects ("" for a stream with one series). */
 export function seriesSlot(seriesKey: string | null): string {
   return seriesKey ?? '';
 }

@@ -70,5 +70,7 @@ export function stepJobOptions(executionId: string, index: number, attempts: num
 
 /** The start job's options (the relay's, and the reconciler's when Redis lost it). */
 export const START_JOB_OPTIONS = { removeOnComplete: 1000, removeOnFail: 5000 } as const;
-/** A verification's job (its delay is set where it is enqueued): kept a while once done, as the others. */
-export const VERIFY_JOB_OPTIONS = { removeOnComplete: 1000 } as const;
+/** A verification's job options, the same whoever enqueues it (the runner, or the reconciler after Redis lost it). */
+export function verifyJobOptions(executionId: string, delayMs: number): JobsOptions {
+  return { jobId: jobIds.verify(executionId), delay: Math.max(0, delayMs), removeOnComplete: 1000 };
+}

@@ -6,6 +6,7 @@ import type { Services } from '../services/container.ts';
 import { jobIds, START_JOB_OPTIONS, stepJobOptions, stepMaxAttempts } from './queue.ts';
 import { recordGivenUpJob } from './step-failure.ts';
 import { ownsExecution, TRIGGER_STREAM_SELECT, type TriggerStream } from './execution-owner.ts';
+import { pagedPass } from './paged-pass.ts';
 
 interface Candidate {
   id: string;
@@ -45,20 +46,21 @@ export function reconcileRunbooks(
   acceptsStream: (streamName: string) => boolean,
   batchSize = 100,
 ): () => Promise<void> {
-  let afterId = '';
-  return async () => {
-    const candidates: Candidate[] = await services.ports.db.runbookExecution.findMany({
+  const nextPage = pagedPass(batchSize, (afterId, take): Promise<Candidate[]> =>
+    services.ports.db.runbookExecution.findMany({
       where: { OR: [{ status: 'QUEUED', enqueuedAt: { not: null } }, { status: 'RUNNING' }], id: { gt: afterId } },
       orderBy: { id: 'asc' },
-      take: batchSize,
+      take,
       select: {
         id: true,
         status: true,
         runbook: TRIGGER_STREAM_SELECT,
         steps: { select: { index: true, status: true, attempts: true, params: true } },
       },
-    });
-    afterId = candidates.length < batchSize ? '' : candidates.at(-1)!.id;
+    }),
+  );
+  return async () => {
+    const candidates = await nextPage();
     const mine = candidates.filter((c) => ownsExecution(c.runbook, acceptsStream));
     const awaited = mine.map((c) => ({ execution: c, job: awaitedJob(c) })).filter((a) => a.job !== undefined);
     const states = await Promise.all(awaited.map(({ job }) => queue.getJobState(job!.jobId)));

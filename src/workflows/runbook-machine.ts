@@ -8,7 +8,7 @@ import type { Services } from '../services/container.ts';
 import type { Db } from '../store/db.ts';
 import { traceRunbookStep } from '../telemetry/spans.ts';
 import { ACTIONS } from './actions.ts';
-import { jobIds, stepJobOptions, stepMaxAttempts, VERIFY_JOB_OPTIONS } from './queue.ts';
+import { jobIds, stepJobOptions, stepMaxAttempts, verifyJobOptions } from './queue.ts';
 import { verifyExecution, verifyWithinSeconds } from './runbook-verify.ts';
 import { StepFailure } from './step-context.ts';
 import { recordStepFailed } from './step-failure.ts';
@@ -148,7 +148,7 @@ export class RunbookMachine {
     const verifyWithin = verifyWithinSeconds(execution.steps);
     if (verifyWithin > 0 && execution.incidentId) {
       await this.timeline(execution.incidentId, 'VERIFYING', `watching for ${verifyWithin} s whether the remediation helped`, 'vigil');
-      await this.queue.add('verify', { executionId }, { jobId: jobIds.verify(executionId), delay: verifyWithin * 1000, ...VERIFY_JOB_OPTIONS });
+      await this.queue.add('verify', { executionId }, verifyJobOptions(executionId, verifyWithin * 1000));
     }
   }
 

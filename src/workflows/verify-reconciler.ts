@@ -2,7 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Prisma } from '../generated/prisma/client.ts';
 import type { Services } from '../services/container.ts';
-import { jobIds, VERIFY_JOB_OPTIONS } from './queue.ts';
+import { jobIds, verifyJobOptions } from './queue.ts';
+import { pagedPass } from './paged-pass.ts';
 import { verifyWithinSeconds } from './runbook-verify.ts';
 import { ownsExecution, TRIGGER_STREAM_SELECT, type TriggerStream } from './execution-owner.ts';
 
@@ -22,8 +23,8 @@ interface Candidate {
  * execution waits for it (verified null, a step asking for it). Each pass
  * finds such executions whose job Redis no longer has and enqueues it again,
  * under the same job id, due when it was due (at once if that time passed).
- * A job that does exist is never doubled. Pages through the candidates as
- * reconcileRunbooks does.
+ * A job that does exist is never doubled. Pages through the candidates
+ * (paged-pass.ts) as reconcileRunbooks does.
  */
 export function reconcileVerifications(
   services: Services,
@@ -32,26 +33,28 @@ export function reconcileVerifications(
   acceptsStream: (streamName: string) => boolean,
   batchSize = 100,
 ): () => Promise<void> {
-  let afterId = '';
-  return async () => {
-    const candidates: Candidate[] = await services.ports.db.runbookExecution.findMany({
+  const nextPage = pagedPass(batchSize, (afterId, take): Promise<Candidate[]> =>
+    services.ports.db.runbookExecution.findMany({
       where: { status: 'SUCCEEDED', verified: null, incidentId: { not: null }, finishedAt: { gt: new Date(Date.now() - LOOKBACK_MS) }, id: { gt: afterId } },
       orderBy: { id: 'asc' },
-      take: batchSize,
+      take,
       select: {
         id: true,
         finishedAt: true,
         runbook: TRIGGER_STREAM_SELECT,
         steps: { select: { params: true } },
       },
+    }),
+  );
+  return async () => {
+    const due = (await nextPage()).flatMap((c) => {
+      const within = verifyWithinSeconds(c.steps);
+      return ownsExecution(c.runbook, acceptsStream) && within > 0 ? [{ id: c.id, dueAt: c.finishedAt!.getTime() + within * 1000 }] : [];
     });
-    afterId = candidates.length < batchSize ? '' : candidates.at(-1)!.id;
-    const due = candidates.filter((c) => ownsExecution(c.runbook, acceptsStream) && verifyWithinSeconds(c.steps) > 0);
     const states = await Promise.all(due.map((c) => queue.getJobState(jobIds.verify(c.id))));
     for (const [i, execution] of due.entries()) {
       if (states[i] !== 'unknown') continue;
-      const dueAt = execution.finishedAt!.getTime() + verifyWithinSeconds(execution.steps) * 1000;
-      await queue.add('verify', { executionId: execution.id }, { jobId: jobIds.verify(execution.id), delay: Math.max(0, dueAt - Date.now()), ...VERIFY_JOB_OPTIONS });
+      await queue.add('verify', { executionId: execution.id }, verifyJobOptions(execution.id, execution.dueAt - Date.now()));
       log.warn({ execution: execution.id }, 'runbook verification missing from Redis: enqueued again');
     }
   };
