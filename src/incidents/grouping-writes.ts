@@ -59,16 +59,16 @@ export async function lockedHeads(tx: Tx, keys: readonly string[]): Promise<Map<
  * decision sees the ones before it.
  */
 export class GroupingWrites {
-  private created = new Map<string, Prisma.IncidentCreateManyInput>();
+  private created = new Map<string, NewIncident & { anomalyCount: number }>();
   private changed = new Map<string, Change>();
-  private timeline: Prisma.IncidentEventCreateManyInput[] = [];
+  private timeline: (TimelineEntry & { incidentId: string })[] = [];
   /** Anomaly id -> its incident's id. */
   private members = new Map<string, string>();
 
   constructor(private readonly now: Date) {}
 
   open(incident: NewIncident, entries: TimelineEntry[]): HeadState {
-    this.created.set(incident.id, { ...incident, status: 'OPEN', anomalyCount: 1, openedAt: this.now, lastSeenAt: this.now });
+    this.created.set(incident.id, { ...incident, anomalyCount: 1 });
     this.note(incident.id, entries);
     return { id: incident.id, status: 'OPEN', severity: incident.severity, lastAnomalyAt: incident.lastAnomalyAt, resolvedAt: null };
   }
@@ -80,7 +80,7 @@ export class GroupingWrites {
     if (reopen) [head.status, head.resolvedAt] = ['OPEN', null];
     const created = this.created.get(head.id);
     if (created) {
-      created.anomalyCount = (created.anomalyCount ?? 1) + 1;
+      created.anomalyCount += 1;
       [created.lastAnomalyAt, created.severity] = [head.lastAnomalyAt, head.severity];
     } else {
       const change = this.changed.get(head.id) ?? { head, joined: 0, escalated: false, reopened: false };
@@ -96,44 +96,68 @@ export class GroupingWrites {
     this.members.set(anomalyId, incidentId);
   }
 
+  /**
+   * Everything gathered, in one statement of data-modifying CTEs: incidents
+   * opened, incidents joined, the timeline (in the order it happened) and the
+   * anomalies' incidents. The foreign keys of the anomalies and the timeline
+   * are checked at the end of the statement, when the incidents it opens
+   * exist. Each Prisma statement costs the worker about half a millisecond of
+   * CPU, so four of them per batch were a visible share of its cost.
+   */
   async flush(tx: Tx): Promise<void> {
-    if (this.created.size > 0) await tx.incident.createMany({ data: [...this.created.values()] });
-    if (this.changed.size > 0) await this.updateJoined(tx);
-    if (this.timeline.length > 0) await tx.incidentEvent.createMany({ data: this.timeline });
-    if (this.members.size > 0) {
-      const anomalyIds = [...this.members.keys()];
-      const incidentIds = [...this.members.values()];
-      await tx.$executeRaw`
+    if (this.members.size === 0 && this.timeline.length === 0 && this.created.size === 0 && this.changed.size === 0) return;
+    const now = this.now.toISOString();
+    const opened = [...this.created.values()];
+    const changes = [...this.changed.values()];
+    // Timestamps travel as ISO text: a timestamp column takes the UTC wall time and ignores the "Z", as Prisma stores it.
+    await tx.$executeRaw`
+      WITH opened AS (
+        INSERT INTO "Incident" ("id", "title", "status", "severity", "streamId", "groupKey", "detectorId", "seriesKey", "anomalyCount", "openedAt", "lastAnomalyAt", "lastSeenAt")
+        SELECT o."id", o."title", 'OPEN'::"IncidentStatus", o."severity"::"Severity", o."streamId", o."groupKey", o."detectorId", o."seriesKey", o."count",
+          ${now}::timestamp(3), o."latest"::timestamp(3), ${now}::timestamp(3)
+        FROM unnest(
+          ${opened.map((o) => o.id)}::text[], ${opened.map((o) => o.title)}::text[], ${opened.map((o) => o.severity)}::text[],
+          ${opened.map((o) => o.streamId)}::text[], ${opened.map((o) => o.groupKey)}::text[], ${opened.map((o) => o.detectorId)}::text[],
+          ${opened.map((o) => o.seriesKey)}::text[], ${opened.map((o) => o.anomalyCount)}::int[],
+          ${opened.map((o) => isoOrNull(o.lastAnomalyAt))}::text[]
+        ) AS o("id", "title", "severity", "streamId", "groupKey", "detectorId", "seriesKey", "count", "latest")
+      ), joined AS (
+        UPDATE "Incident" AS i SET
+          "anomalyCount" = i."anomalyCount" + c."joined",
+          "lastAnomalyAt" = c."latest"::timestamp(3),
+          "lastSeenAt" = ${now}::timestamp(3),
+          "severity" = COALESCE(c."severity"::"Severity", i."severity"),
+          "status" = CASE WHEN c."reopened" THEN 'OPEN'::"IncidentStatus" ELSE i."status" END,
+          "resolvedAt" = CASE WHEN c."reopened" THEN NULL ELSE i."resolvedAt" END,
+          "acknowledgedAt" = CASE WHEN c."reopened" THEN NULL ELSE i."acknowledgedAt" END
+        FROM unnest(
+          ${changes.map((c) => c.head.id)}::text[], ${changes.map((c) => c.joined)}::int[],
+          ${changes.map((c) => isoOrNull(c.head.lastAnomalyAt))}::text[], ${changes.map((c) => (c.escalated ? c.head.severity : null))}::text[],
+          ${changes.map((c) => c.reopened)}::boolean[]
+        ) AS c("id", "joined", "latest", "severity", "reopened")
+        WHERE i."id" = c."id"
+      ), timeline AS (
+        INSERT INTO "IncidentEvent" ("incidentId", "at", "kind", "message", "actor")
+        SELECT e."incidentId", ${now}::timestamp(3), e."kind", e."message", e."actor"
+        FROM unnest(
+          ${this.timeline.map((e) => e.incidentId)}::text[], ${this.timeline.map((e) => e.kind)}::text[],
+          ${this.timeline.map((e) => e.message)}::text[], ${this.timeline.map((e) => e.actor ?? null)}::text[]
+        ) WITH ORDINALITY AS e("incidentId", "kind", "message", "actor", "n")
+        ORDER BY e."n"
+      ), members AS (
         UPDATE "Anomaly" AS a SET "incidentId" = m."incidentId"
-        FROM unnest(${anomalyIds}::text[], ${incidentIds}::text[]) AS m("id", "incidentId") WHERE a."id" = m."id"`;
-    }
+        FROM unnest(${[...this.members.keys()]}::text[], ${[...this.members.values()]}::text[]) AS m("id", "incidentId")
+        WHERE a."id" = m."id"
+      )
+      SELECT 1`;
     [this.created, this.changed, this.timeline, this.members] = [new Map(), new Map(), [], new Map()];
   }
 
-  /** Every incident joined, in one statement: counted up, latest event time, severity if raised, reopened if it was resolved. */
-  private async updateJoined(tx: Tx): Promise<void> {
-    const changes = [...this.changed.values()];
-    const ids = changes.map((c) => c.head.id);
-    const joined = changes.map((c) => c.joined);
-    // Timestamps travel as ISO text: a timestamp column takes the UTC wall time and ignores the "Z", as Prisma stores it.
-    const latest = changes.map((c) => c.head.lastAnomalyAt?.toISOString() ?? null);
-    const severity = changes.map((c) => (c.escalated ? c.head.severity : null));
-    const reopened = changes.map((c) => c.reopened);
-    await tx.$executeRaw`
-      UPDATE "Incident" AS i SET
-        "anomalyCount" = i."anomalyCount" + c."joined",
-        "lastAnomalyAt" = c."latest"::timestamp(3),
-        "lastSeenAt" = ${this.now.toISOString()}::timestamp(3),
-        "severity" = COALESCE(c."severity"::"Severity", i."severity"),
-        "status" = CASE WHEN c."reopened" THEN 'OPEN'::"IncidentStatus" ELSE i."status" END,
-        "resolvedAt" = CASE WHEN c."reopened" THEN NULL ELSE i."resolvedAt" END,
-        "acknowledgedAt" = CASE WHEN c."reopened" THEN NULL ELSE i."acknowledgedAt" END
-      FROM unnest(${ids}::text[], ${joined}::int[], ${latest}::text[], ${severity}::text[], ${reopened}::boolean[])
-        AS c("id", "joined", "latest", "severity", "reopened")
-      WHERE i."id" = c."id"`;
-  }
-
   private note(incidentId: string, entries: TimelineEntry[]): void {
-    for (const entry of entries) this.timeline.push({ incidentId, at: this.now, ...entry });
+    for (const entry of entries) this.timeline.push({ incidentId, ...entry });
   }
+}
+
+function isoOrNull(date: Date | null | undefined): string | null {
+  return date ? date.toISOString() : null;
 }

@@ -96,6 +96,8 @@ describe('grouping a batch of anomalies', () => {
     const one = await batch([{ at: 1 }]);
     const forty = await batch(Array.from({ length: 40 }, (_, i) => ({ at: 2 + i })));
     expect(forty).toBe(one);
+    // BEGIN, the groups' locks, their heads, every write in one statement, COMMIT.
+    expect(one).toBe(5);
     const [incident, ...others] = await incidents();
     expect(others).toEqual([]);
     expect(incident).toMatchObject({ anomalyCount: 42, lastAnomalyAt: new Date(base + 41_000), _count: { anomalies: 42 } });
