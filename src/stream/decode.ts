@@ -1,5 +1,6 @@
 import type { StreamSpec } from './catalog.ts';
 import { readPath } from './event-fields.ts';
+import { parseEventTime } from './event-time.ts';
 import { DEFAULT_MAX_KEY_LENGTH, seriesKeyTooLong } from './series-bounds.ts';
 import type { IncomingMessage } from './transport.ts';
 
@@ -73,7 +74,7 @@ export function decodeMessage(
   if (stream.timestampPath) {
     const stamp = readPath(event, stream.timestampPath);
     if (stamp !== undefined && stamp !== null) {
-      const parsed = typeof stamp === 'number' ? stamp : Date.parse(String(stamp));
+      const parsed = typeof stamp === 'number' ? stamp : parseEventTime(String(stamp));
       if (!Number.isFinite(parsed)) {
         return { ok: false, reason: pgText(`${stream.timestampField} is not a time: ${JSON.stringify(stamp)}`), payload: deadLetterPayload(raw) };
       }

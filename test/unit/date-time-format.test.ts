@@ -2,32 +2,11 @@ import { fullFormats } from 'ajv-formats/dist/formats.js';
 import type { FormatDefinition } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/core/seeded-random.ts';
+import { generatedTimestamp as generated, mutatedTimestamp as mutated } from '../support/timestamp-strings.ts';
 import { DATE_TIME_FORMAT, isDateTime } from '../../src/stream/date-time-format.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
 
 const ajvFormats = (fullFormats['date-time'] as FormatDefinition<string>).validate as (text: string) => boolean;
-
-/** Characters a timestamp is made of, the separators ajv-formats splits at, and a few that never belong. */
-const ALPHABET = ['0', '1', '2', '3', '5', '9', '-', ':', '.', 'T', 't', ' ', '\u00a0', '\u2028', '\n', 'Z', 'z', '+', 'x', '٣'];
-
-function generated(random: () => number): string {
-  const pick = (n: number) => Math.floor(random() * n);
-  const two = (n: number) => String(n).padStart(2, '0');
-  const date = `${String(pick(10_000)).padStart(4, '0')}-${two(pick(14))}-${two(pick(33))}`;
-  const fraction = random() < 0.5 ? '' : `.${'9'.repeat(1 + pick(20))}`;
-  const time = `${two(pick(26))}:${two(pick(62))}:${two(pick(63))}${fraction}`;
-  const zones = ['Z', 'z', '', `+${two(pick(25))}:${two(pick(61))}`, `-${two(pick(25))}${two(pick(61))}`, `+${two(pick(25))}`];
-  return `${date}${random() < 0.8 ? 'T' : ' '}${time}${zones[pick(zones.length)]}`;
-}
-
-function mutated(text: string, random: () => number): string {
-  const at = Math.floor(random() * (text.length + 1));
-  const char = ALPHABET[Math.floor(random() * ALPHABET.length)]!;
-  const roll = random();
-  if (roll < 0.4) return text.slice(0, at) + char + text.slice(at + 1);
-  if (roll < 0.7) return text.slice(0, at) + char + text.slice(at);
-  return text.slice(0, at) + text.slice(at + 1);
-}
 
 describe('date-time format', () => {
   it('accepts and refuses what ajv-formats does, on generated and mutated strings', () => {
