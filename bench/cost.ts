@@ -5,7 +5,8 @@
  *   npm run bench:cost
  *
  * Per kind: a detector of that kind alone on the stream; the parts timed on
- * the batches a raw drain received (cost-parts.ts); the worker once untimed
+ * the batches a raw drain received (cost-parts.ts; the PostgreSQL write twice,
+ * its cold first pass printed apart); the worker once untimed
  * (cold: V8 compiles its code as it first runs) and then timed as
  * bench:pipeline times it, each under a consumer group and a detector of its
  * own; then the worker again under a CPU profile (a separate run, so the profiler's cost is
@@ -195,7 +196,7 @@ function report(drain: Rate, drains: Rate[], results: KindResult[], config: Conf
       ['  JSON.parse', cell(parts.parse)],
       ['  contract', cell(parts.validate)],
       ['  detector', cell(parts.detector)],
-      ['  PostgreSQL write', `${cell(parts.write)}, ${parts.transactions} transactions, ${parts.anomalies} anomalies`],
+      ['  PostgreSQL write', `${cell(parts.write)}, ${parts.transactions} transactions, ${parts.anomalies} anomalies (first pass, cold: ${us(parts.writeCold).toFixed(2)} µs)`],
       ['  sum with drain', `${sum.toFixed(2)} µs`],
       ['  processBatch', `${cell(parts.core)} (the pure core: decode, contract, detector, effects; not in the sum)`],
       ['  worker', cell(worker)],
