@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.ts';
 import type { GroupingContext } from '../incidents/writer.ts';
 import type { StreamSpec } from './catalog.ts';
-import { deadLetterPayload, pgText } from './decode.ts';
+import { deadLetterPayload, eventKeyOf, pgText } from './decode.ts';
 import { commitBatch, type CheckpointRow, type CommitResult } from './effects-store.ts';
 import { classifyError } from './error-class.ts';
 import { commitIsolatingPoison, type Poisoned } from './isolate-poison.ts';
@@ -65,7 +65,7 @@ function poisonLetter(source: BatchSource, poison: Poisoned): NewDeadLetter {
     topic: source.position.topic,
     partition: source.position.partition,
     offset: poison.offset,
-    eventKey: message?.key == null ? null : pgText(message.key),
+    eventKey: message ? eventKeyOf(message) : null,
     eventTimestamp: new Date(message?.timestamp ?? Date.now()),
     reason: pgText(`its effects could not be written: ${poison.reason}`),
     payload: message ? deadLetterPayload(message.value ?? Buffer.alloc(0)) : '',

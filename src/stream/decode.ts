@@ -21,13 +21,14 @@ export function pgText(text: string): string {
   return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
-function pgTextOrNull(text: string | null): string | null {
-  return text === null ? null : pgText(text);
+/** The message's Kafka key as stored (eventKey): read only for the events an anomaly or a dead letter names, not for every event. */
+export function eventKeyOf(message: IncomingMessage): string | null {
+  const key = message.key;
+  return key === null ? null : pgText(key);
 }
 
 export interface DecodedEvent {
   offset: bigint;
-  key: string | null;
   value: Record<string, unknown>;
   /** The event's own time (timestampField), else the Kafka timestamp. */
   eventTime: number;
@@ -90,7 +91,6 @@ export function decodeMessage(
     ok: true,
     event: {
       offset,
-      key: pgTextOrNull(message.key),
       value: event,
       eventTime,
       kafkaTime: message.timestamp,

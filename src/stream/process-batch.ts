@@ -2,7 +2,7 @@ import type { Severity } from '../generated/prisma/enums.ts';
 import type { DetectorSpec, StreamSpec } from './catalog.ts';
 import type { Verdict } from '../detectors/detector.ts';
 import { canaryOf } from './canary.ts';
-import { deadLetterPayload, decodeMessage, pgText } from './decode.ts';
+import { deadLetterPayload, decodeMessage, eventKeyOf, pgText } from './decode.ts';
 import { readPath } from './event-fields.ts';
 import { detectorState, lastEventKey, seriesSlot, type LastEvent, type PartitionState } from './partition-state.ts';
 import { admitSeries, DEFAULT_SERIES_BOUNDS, forgetSeries, type SeriesBounds } from './series-bounds.ts';
@@ -159,7 +159,7 @@ export function processBatch(
       if (!timeDriven && !recordAnomaly) continue; // the common case: nothing to keep
       const source: LastEvent = {
         offset,
-        key: event.key,
+        key: eventKeyOf(message),
         seriesKey: event.seriesKey,
         value: raw,
         eventTime: event.eventTime,
@@ -202,7 +202,7 @@ function deadLetterOf(stream: StreamSpec, partition: number, message: IncomingMe
     topic: stream.topic,
     partition,
     offset: BigInt(message.offset),
-    eventKey: message.key === null ? null : pgText(message.key),
+    eventKey: eventKeyOf(message),
     eventTimestamp: new Date(message.timestamp),
     reason,
     payload,

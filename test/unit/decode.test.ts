@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamSpec } from '../../src/stream/catalog.ts';
-import { decodeMessage, MAX_DEAD_LETTER_PAYLOAD, type Decoded, type DecodedEvent } from '../../src/stream/decode.ts';
+import { decodeMessage, eventKeyOf, MAX_DEAD_LETTER_PAYLOAD, type Decoded, type DecodedEvent } from '../../src/stream/decode.ts';
 import { compileValidator } from '../../src/stream/json-schema.ts';
 import type { IncomingMessage } from '../../src/stream/transport.ts';
 
@@ -65,11 +65,10 @@ function failed(decoded: Decoded): { reason: string; payload: string } {
 const LIMIT = 1024 * 1024;
 
 describe('decodeMessage: valid events', () => {
-  it('reads offset, key, value, series key and an ISO event time', () => {
+  it('reads offset, value, series key and an ISO event time', () => {
     const value = { host: 'web-1', at: '2024-05-01T11:59:30.250Z', latency_ms: 12.5 };
     const event = ok(decodeMessage(message(value, { offset: '9007199254740993' }), streamSpec(), LIMIT));
     expect(event.offset).toBe(9007199254740993n); // beyond 2^53: kept exact
-    expect(event.key).toBe('k-1');
     expect(event.value).toEqual(value);
     expect(event.seriesKey).toBe('web-1');
     expect(event.eventTime).toBe(Date.UTC(2024, 4, 1, 11, 59, 30, 250));
@@ -113,10 +112,12 @@ describe('decodeMessage: valid events', () => {
     expect(ok(decodeMessage(message({ host: 'a', latency_ms: 1 }), streamSpec({ keyField: null }), LIMIT)).seriesKey).toBeNull();
   });
 
-  it('keeps the Kafka key as given, including null', () => {
-    const event = ok(decodeMessage(message({ host: 'a', latency_ms: 1 }, { key: null }), streamSpec(), LIMIT));
-    expect(event.key).toBeNull();
-    expect(event.seriesKey).toBe('a');
+  it('keeps the Kafka key as given, including null, apart from the series key', () => {
+    const keyless = message({ host: 'a', latency_ms: 1 }, { key: null });
+    expect(eventKeyOf(keyless)).toBeNull();
+    expect(ok(decodeMessage(keyless, streamSpec(), LIMIT)).seriesKey).toBe('a');
+    expect(eventKeyOf(message({ host: 'a', latency_ms: 1 }))).toBe('k-1');
+    expect(eventKeyOf(message({ host: 'a', latency_ms: 1 }, { key: 'k\u0000' }))).toBe('k\uFFFD');
   });
 
   it('carries the traceparent header', () => {
