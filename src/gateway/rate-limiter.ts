@@ -57,6 +57,13 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
 return {allowed, retry}
 `;
 
+/** The script as a command of the connection (ioredis' defineCommand): sent by its SHA, the body only after a NOSCRIPT (a Redis started empty). */
+const TAKE_COMMAND = 'vigilTakeFromBucket';
+
+type WithTakeCommand = Redis & {
+  [TAKE_COMMAND](key: string, pointsPerSecond: number, burst: number, cost: number): Promise<[number, number]>;
+};
+
 /** How long a bucket may wait for Redis before the in-process bucket decides instead. */
 const REDIS_TIMEOUT_MS = 250;
 
@@ -68,18 +75,22 @@ const REDIS_TIMEOUT_MS = 250;
  */
 export class RateLimiter {
   private readonly local = new Map<string, BucketState>();
+  private readonly redis: WithTakeCommand;
 
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
     private readonly log: Logger,
-  ) {}
+  ) {
+    redis.defineCommand(TAKE_COMMAND, { numberOfKeys: 1, lua: TAKE_SCRIPT });
+    this.redis = redis as WithTakeCommand;
+  }
 
   async take(identity: string, bucket: Bucket, cost: number): Promise<Verdict> {
     const key = `${this.prefix}:rate:${identity}`;
     try {
       const reply = await withTimeout(
-        this.redis.eval(TAKE_SCRIPT, 1, key, bucket.pointsPerSecond, bucket.burst, cost) as Promise<[number, number]>,
+        this.redis[TAKE_COMMAND](key, bucket.pointsPerSecond, bucket.burst, cost),
         REDIS_TIMEOUT_MS,
       );
       return { allowed: reply[0] === 1, retryAfterSeconds: reply[1] };
