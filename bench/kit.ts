@@ -235,6 +235,11 @@ export function treeCpuMicros(pid: number): number {
       // Exited between the listing and the read.
     }
   }
+  return (ticks / ticksPerSecond()) * 1e6;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+export function ticksPerSecond(): number {
   clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  return (ticks / clockTicks) * 1e6;
+  return clockTicks;
 }

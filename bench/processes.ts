@@ -16,7 +16,11 @@
  * holding partitions (without a second process's join and rebalance); the
  * time to the first commit is "startup". CPU is user + system time of the
  * process tree (/proc/<pid>/stat) over the timed phase (a child that died in
- * it takes its CPU along). Each run prints the group's members and their
+ * it takes its CPU along), and beside it what the rest of the machine kept busy
+ * (/proc/stat less that tree and the bench itself: the broker, PostgreSQL,
+ * Redis). From the one-process runs the bench prints the ceiling of K
+ * processes here: the machine's cores over the cores one process's events
+ * took with the rest. Each run prints the group's members and their
  * partitions; with K processes the bench checks that K members hold
  * partitions and that the stream's health lists the K children and their partitions.
  * Needs PostgreSQL, Redis and Kafka (`npx vigil services`). Settings:
@@ -27,8 +31,8 @@
  *   BENCH_TIMEOUT_S (1800), BENCH_VERBOSE=1 (the workers log at info instead of warn)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { join } from 'node:path';
-import { AssignerProtocol } from 'kafkajs';
 import { pino } from 'pino';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/core/config.ts';
@@ -37,6 +41,8 @@ import { openRuntime, type Runtime } from '../src/app/runtime.ts';
 import { kafkaGroupOf } from '../src/stream/worker-startup.ts';
 import { HealthService } from '../src/services/health.ts';
 import { LATENCY_SCHEMA, LatencyEvents } from './events.ts';
+import { machineCpu } from './machine-cpu.ts';
+import { describeGroup, settled, settledMembers, type GroupOnTopic, type Member } from './consumer-group.ts';
 import * as kit from './kit.ts';
 import { type Rate, fmtInt, intEnv, progress } from './kit.ts';
 
@@ -64,6 +70,8 @@ let running: ChildProcess | undefined;
 interface ProcessRun {
   processes: number;
   rate: Rate;
+  /** Cores the rest of the machine kept busy meanwhile (the broker, PostgreSQL, Redis; the bench's own CPU left out), and stolen by the host. */
+  others: { cores: number; steal: number };
   steady: Rate | undefined;
   startupSeconds: number;
 }
@@ -106,29 +114,8 @@ async function stopWorkers(child: ChildProcess): Promise<void> {
   if (running === child) running = undefined;
 }
 
-type Admin = ReturnType<ReturnType<typeof kit.kafkaClient>['admin']>;
-type Member = { clientId: string; partitions: number[] };
-
-/** The group as Kafka sees it: its state, and each member's client id and partitions of the bench topic. */
-async function describeGroup(admin: Admin, group: string): Promise<{ state: string; members: Member[] }> {
-  const { groups } = await admin.describeGroups([kafkaGroupOf({ consumerGroup: group, workerStreams: [STREAM] })]);
-  const members = (groups[0]?.members ?? []).map((member) => {
-    const assignment = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-    return { clientId: member.clientId, partitions: [...(assignment?.assignment[STREAM] ?? [])].sort((a, b) => a - b) };
-  });
-  return { state: groups[0]?.state ?? 'Unknown', members };
-}
-
-const settled = ({ state, members }: { state: string; members: Member[] }, processes: number) =>
-  state === 'Stable' && members.filter((m) => m.partitions.length > 0).length === processes;
-
-/** The members once the group is Stable with `processes` of them holding partitions (a short run can end mid-rebalance), or as they are after `ms`. */
-async function settledMembers(admin: Admin, group: string, processes: number, ms = 30_000): Promise<Member[]> {
-  for (const deadline = performance.now() + ms; ; await kit.sleep(500)) {
-    const described = await describeGroup(admin, group);
-    if (settled(described, processes) || performance.now() > deadline) return described.members;
-  }
-}
+/** A run's consumer group as Kafka names it, on the bench topic. */
+const groupOn = (group: string): GroupOnTopic => ({ kafkaGroup: kafkaGroupOf({ consumerGroup: group, workerStreams: [STREAM] }), topic: STREAM });
 
 /** In a run of several processes: each child holds partitions, and the stream's health lists every child with the partitions Kafka gave it. */
 async function checkMany(child: ChildProcess, processes: number, members: Member[], group: string): Promise<void> {
@@ -166,6 +153,8 @@ async function timedRun(config: Config, processes: number, index: number): Promi
   try {
     let first = 0;
     let cpuAtFirst = 0;
+    let machineAtFirst = machineCpu();
+    let benchAtFirst = process.cpuUsage();
     let stable: { at: number; count: number; cpu: number } | undefined;
     let lastDescribed = 0;
     let lastCount = 0;
@@ -173,22 +162,25 @@ async function timedRun(config: Config, processes: number, index: number): Promi
     for (;;) {
       const count = await Promise.race([committed(group), exited]);
       const now = performance.now();
-      if (count > 0 && first === 0) [first, cpuAtFirst] = [now, kit.treeCpuMicros(child.pid!)];
+      if (count > 0 && first === 0) [first, cpuAtFirst, machineAtFirst, benchAtFirst] = [now, kit.treeCpuMicros(child.pid!), machineCpu(), process.cpuUsage()];
       if (first !== 0 && !stable && count < EVENTS && now - lastDescribed > 500) {
         lastDescribed = now;
-        if (settled(await describeGroup(admin, group), processes)) {
+        if (settled(await describeGroup(admin, groupOn(group)), processes)) {
           stable = { at: performance.now(), count: await committed(group), cpu: kit.treeCpuMicros(child.pid!) };
         }
       }
       if (count >= EVENTS) {
         const cpuNow = kit.treeCpuMicros(child.pid!);
         const rate = kit.rate(EVENTS, first, now, cpuNow - cpuAtFirst);
+        const machine = machineCpu();
+        const otherMicros = machine.busy - machineAtFirst.busy - (cpuNow - cpuAtFirst) - kit.cpuMicros(benchAtFirst);
+        const others = { cores: otherMicros / 1e6 / rate.seconds, steal: (machine.steal - machineAtFirst.steal) / 1e6 / rate.seconds };
         const steady = stable && kit.rate(EVENTS - stable.count, stable.at, now, cpuNow - stable.cpu);
-        const members = await settledMembers(admin, group, processes);
+        const members = await settledMembers(admin, groupOn(group), processes);
         const shown = members.map((m) => `${m.clientId}: ${m.partitions.join(',') || '-'}`).join('; ');
-        progress(`${processes} process(es), run ${index}: ${fmtInt(rate.perSecond)} events/s (steady ${steady ? `${fmtInt(steady.perSecond)} over the last ${fmtInt(steady.events)}` : 'n/a'}), ${rate.cores.toFixed(2)} cores; members ${shown}`);
+        progress(`${processes} process(es), run ${index}: ${fmtInt(rate.perSecond)} events/s (steady ${steady ? `${fmtInt(steady.perSecond)} over the last ${fmtInt(steady.events)}` : 'n/a'}), ${rate.cores.toFixed(2)} cores, the rest of the machine ${others.cores.toFixed(2)}; members ${shown}`);
         if (processes > 1) await checkMany(child, processes, members, group);
-        return { processes, rate, steady, startupSeconds: (first - spawnedAt) / 1000 };
+        return { processes, rate, others, steady, startupSeconds: (first - spawnedAt) / 1000 };
       }
       if (count !== lastCount) [lastCount, lastMoved] = [count, now];
       else if (now - lastMoved > 90_000) throw new Error(`committed offsets stalled at ${fmtInt(count)}/${fmtInt(EVENTS)} for 90 s`);
@@ -207,6 +199,7 @@ function report(runs: ProcessRun[]): void {
   const medianRate = (rates: Rate[]) => (rates.length > 0 ? kit.median(rates).perSecond : NaN);
   const perSecond = (n: number) => (Number.isNaN(n) ? 'n/a' : `${fmtInt(n)} events/s`);
   const cell = (r: Rate | undefined) => (r ? `${fmtInt(r.perSecond)}/s (${r.cores.toFixed(2)} cores, ${r.cpuMicrosPerEvent.toFixed(1)} µs CPU/event)` : 'n/a');
+  const others = (r: ProcessRun) => `the rest of the machine ${r.others.cores.toFixed(2)} cores${r.others.steal >= 0.01 ? `, ${r.others.steal.toFixed(2)} stolen by the host` : ''}`;
   const table: [string, string][] = [
     ['machine', kit.machine()],
     ['date', new Date().toISOString()],
@@ -219,6 +212,7 @@ function report(runs: ProcessRun[]): void {
     medians.steady.set(k, medianRate(steadyOf(k)));
     table.push(
       [`${k} process${k > 1 ? 'es' : ''}`, of(k).map((r) => `${cell(r.rate)}, startup ${r.startupSeconds.toFixed(1)} s`).join('; ')],
+      ['  beside them', of(k).map(others).join('; ')],
       ['  steady', of(k).map((r) => cell(r.steady)).join('; ')],
       ['  median', `${perSecond(medians.all.get(k)!)}, steady ${perSecond(medians.steady.get(k)!)}`],
     );
@@ -227,7 +221,21 @@ function report(runs: ProcessRun[]): void {
     const ratio = map.get(MANY)! / map.get(1)!;
     table.push([`${MANY} vs 1, ${label}`, Number.isNaN(ratio) ? 'n/a' : `${ratio.toFixed(2)}x (goal ${GOAL}x for 2): ${ratio >= GOAL ? 'met' : 'not met'}`]);
   }
+  table.push([`${MANY} vs 1, ceiling here`, ceiling(of(1))]);
   kit.printTable(`Vigil worker processes (${RUN_ID}): events/s from the first commit to all committed; steady: from the group Stable with every process holding partitions`, table);
+}
+
+/**
+ * The most K processes can give over one on this machine if each event costs
+ * what it cost in the one-process runs (the worker's CPU and the rest of the
+ * machine's): the cores there are over the cores one process's events/s took.
+ */
+function ceiling(single: ProcessRun[]): string {
+  const cores = os.availableParallelism();
+  const each = single.map((r) => r.rate.cores + r.others.cores).sort((a, b) => a - b);
+  const used = each[Math.floor((each.length - 1) / 2)]!;
+  const bound = Math.min(MANY, cores / used);
+  return `${bound.toFixed(2)}x: ${cores} cores over the ${used.toFixed(2)} one process kept busy with the broker and the database (median of its runs)`;
 }
 
 let cleaning: Promise<void> | undefined;
