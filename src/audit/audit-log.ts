@@ -4,7 +4,7 @@ import { Prisma } from '../generated/prisma/client.ts';
 import { newId } from '../core/ids.ts';
 import { afterCommit, ambientTransaction, type Tx } from '../store/ambient-transaction.ts';
 import { AUDIT_FORMAT, canonicalJson, entryMac } from './chain.ts';
-import { predecessorFor, writeHead, writeWitness, type StoredHead } from './head.ts';
+import { predecessorFor, sealEntry, writeWitness, type StoredHead } from './head.ts';
 import type { AuditSecrets } from './key.ts';
 import { verifyAuditChain, type AuditVerification } from './verify.ts';
 import { FORBIDDEN_KEYS, findUnsafeInput, sanitisedDetail, storableText, type SafeInputLimits } from '../core/safe-input.ts';
@@ -82,7 +82,9 @@ export class AuditLog {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`;
     const predecessor = await predecessorFor(tx);
     const detail = storableDetail(record.detail);
-    const created = await tx.auditEntry.create({
+    // create() returns the row as PostgreSQL stored it (INSERT ... RETURNING every column), and the MAC covers
+    // that, never the value in memory: whatever the driver or the column does to a value, the MAC covers the result.
+    const stored = await tx.auditEntry.create({
       data: {
         id: newId('AuditEntry'),
         at: new Date(),
@@ -95,20 +97,16 @@ export class AuditLog {
         hash: PENDING_HASH,
         format: AUDIT_FORMAT.keyedHmac,
       },
-      select: { seq: true },
     });
-    // Hash what PostgreSQL stores, read back in this transaction, never the value in memory:
-    // whatever the driver or the column does to a value, the MAC covers the result.
-    const stored = await tx.auditEntry.findUniqueOrThrow({ where: { seq: created.seq } });
     const hash = entryMac(key, predecessor.prevHash, stored);
-    const entry = await tx.auditEntry.update({ where: { seq: created.seq }, data: { hash } });
-    const head = await writeHead(tx, key, {
+    const head = await sealEntry(tx, key, {
       chainId: predecessor.chainId,
-      seq: entry.seq,
+      seq: stored.seq,
       hash,
       count: predecessor.count + 1n,
       legacyThrough: predecessor.legacyThrough,
     });
+    const entry: AuditEntry = { ...stored, hash };
     return { entry, head };
   }
 

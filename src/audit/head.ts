@@ -49,9 +49,23 @@ export async function predecessorFor(tx: Tx): Promise<Predecessor> {
   };
 }
 
-export async function writeHead(tx: Tx, key: Buffer, head: HeadState): Promise<StoredHead> {
+/**
+ * Seals the head's entry (its hash, computed from the row as stored) and
+ * writes the signed head, in one statement: the audit append runs inside
+ * every audited mutation, and each Prisma statement there cost about 0.3 ms
+ * of CPU.
+ */
+export async function sealEntry(tx: Tx, key: Buffer, head: HeadState): Promise<StoredHead> {
   const signed = { ...head, mac: headMac(key, head) };
-  await tx.auditHead.upsert({ where: { id: 1 }, create: { id: 1, ...signed }, update: { ...signed, updatedAt: new Date() } });
+  const now = new Date().toISOString();
+  // Timestamps travel as ISO text: a timestamp column takes the UTC wall time and ignores the "Z", as Prisma stores it.
+  await tx.$executeRaw`
+    WITH sealed AS (UPDATE "AuditEntry" SET "hash" = ${signed.hash} WHERE "seq" = ${signed.seq}::bigint)
+    INSERT INTO "AuditHead" ("id", "chainId", "seq", "hash", "count", "legacyThrough", "mac", "updatedAt")
+    VALUES (1, ${signed.chainId}, ${signed.seq}::bigint, ${signed.hash}, ${signed.count}::bigint, ${signed.legacyThrough}::bigint, ${signed.mac}, ${now}::timestamp(3))
+    ON CONFLICT ("id") DO UPDATE SET
+      "chainId" = EXCLUDED."chainId", "seq" = EXCLUDED."seq", "hash" = EXCLUDED."hash", "count" = EXCLUDED."count",
+      "legacyThrough" = EXCLUDED."legacyThrough", "mac" = EXCLUDED."mac", "updatedAt" = EXCLUDED."updatedAt"`;
   return signed;
 }
 
