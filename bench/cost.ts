@@ -16,6 +16,7 @@
  *   BENCH_RAW_RUNS (3)      timed raw drains; the median CPU per event is the drain part (one set for all kinds)
  *   BENCH_KINDS (ZSCORE,LIKELIHOOD,ENSEMBLE), BENCH_PROFILE (1; 0 skips the profiled runs)
  *   BENCH_WARM (1): the worker runs once untimed first, and that cold run is printed apart (0: the timed run is the first)
+ *   BENCH_WORKER_RUNS (3): timed worker runs per kind, each with a detector of its own; the median by CPU per event is the worker's figure
  *   BENCH_DATABASE_URL (postgresql://postgres@127.0.0.1:5432/vigil_bench_cost), dropped unless BENCH_KEEP=1
  *   BENCH_TIMEOUT_S (900), BENCH_VERBOSE=1
  */
@@ -44,6 +45,8 @@ const RAW_RUNS = intEnv('BENCH_RAW_RUNS', 3);
 const TIMEOUT_S = intEnv('BENCH_TIMEOUT_S', 900);
 const PROFILE = process.env.BENCH_PROFILE !== '0';
 const WARM = process.env.BENCH_WARM !== '0';
+/** A worker run moves by 15-30 % on a shared machine: the median of three is steadier than one. */
+const WORKER_RUNS = intEnv('BENCH_WORKER_RUNS', 3);
 const KINDS = (process.env.BENCH_KINDS || 'ZSCORE,LIKELIHOOD,ENSEMBLE').split(',').map((k) => k.trim()) as DetectorKind[];
 const DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/vigil_bench_cost';
 const KEEP = process.env.BENCH_KEEP === '1';
@@ -129,7 +132,9 @@ async function workerRun(base: Config, group: string): Promise<WorkerRate> {
 interface KindResult {
   kind: DetectorKind;
   parts: Parts;
+  /** The median of `runs` by CPU per event. */
   worker: WorkerRate;
+  runs: WorkerRate[];
   /** The first worker run, while V8 still compiles the worker's code (BENCH_WARM=1). */
   cold?: WorkerRate;
   profile?: ProfileSummary;
@@ -164,9 +169,15 @@ async function measureKind(config: Config, catalog: Catalog, streamId: string, s
       progress(`${kind}: first worker run (cold) ${fmtInt(cold.perSecond)} events/s, ${cold.cpuMicrosPerEvent.toFixed(2)} µs CPU/event`);
       await freshDetector();
     }
-    const worker = await workerRun(config, `${RUN_ID}-${kind}-worker`);
-    progress(`${kind}: worker ${fmtInt(worker.perSecond)} events/s, ${worker.cpuMicrosPerEvent.toFixed(2)} µs CPU/event`);
-    if (!PROFILE) return { kind, parts, worker, cold };
+    const runs: WorkerRate[] = [];
+    for (let run = 1; run <= WORKER_RUNS; run++) {
+      if (run > 1) await freshDetector();
+      const timed = await workerRun(config, `${RUN_ID}-${kind}-worker-${run}`);
+      progress(`${kind}: worker run ${run} ${fmtInt(timed.perSecond)} events/s, ${timed.cpuMicrosPerEvent.toFixed(2)} µs CPU/event`);
+      runs.push(timed);
+    }
+    const worker = kit.median(runs, 'cpuMicrosPerEvent') as WorkerRate;
+    if (!PROFILE) return { kind, parts, worker, runs, cold };
     await freshDetector();
     const file = join(process.cwd(), '.vigil', 'bench', `${RUN_ID}-${kind.toLowerCase()}-worker.cpuprofile`);
     const { result, summary } = await profiled(file, () => workerRun(config, `${RUN_ID}-${kind}-profiled`));
@@ -174,7 +185,7 @@ async function measureKind(config: Config, catalog: Catalog, streamId: string, s
     const text = formatSummary(`${kind} worker CPU profile`, summary);
     console.log(text);
     await writeFile(file.replace(/\.cpuprofile$/, '.txt'), `${text}\n`);
-    return { kind, parts, worker, cold, profile: summary };
+    return { kind, parts, worker, runs, cold, profile: summary };
   } finally {
     await lifecycle.archive('Detector', detector.id);
     await lifecycle.archive('Detector', scratchDetector.id);
@@ -189,7 +200,7 @@ function report(drain: Rate, drains: Rate[], results: KindResult[], config: Conf
     ['events', `${fmtInt(EVENTS)} over ${PARTITIONS} partitions, ${HOSTS} series; checkpoints every ${fmtInt(config.checkpointEvents)} events or ${fmtInt(config.checkpointIntervalMs)} ms`],
     ['raw drain', `${cell(drain)}, median of ${drains.map((d) => `${d.cpuMicrosPerEvent.toFixed(2)} µs`).join(' / ')}`],
   ];
-  for (const { kind, parts, worker, cold } of results) {
+  for (const { kind, parts, worker, runs, cold } of results) {
     const sum = us(drain) + us(parts.parse) + us(parts.validate) + us(parts.detector) + us(parts.write);
     table.push(
       [`${kind}`, `CPU per event (events/s of that part alone)`],
@@ -199,7 +210,7 @@ function report(drain: Rate, drains: Rate[], results: KindResult[], config: Conf
       ['  PostgreSQL write', `${cell(parts.write)}, ${parts.transactions} transactions, ${parts.anomalies} anomalies (first pass, cold: ${us(parts.writeCold).toFixed(2)} µs)`],
       ['  sum with drain', `${sum.toFixed(2)} µs`],
       ['  processBatch', `${cell(parts.core)} (the pure core: decode, contract, detector, effects; not in the sum)`],
-      ['  worker', cell(worker)],
+      ['  worker', `${cell(worker)}${runs.length > 1 ? `, median of ${runs.map((r) => `${us(r).toFixed(2)} µs`).join(' / ')}` : ''}`],
       ...(worker.mainThreadMicrosPerEvent === undefined
         ? []
         : [['    main thread', `${worker.mainThreadMicrosPerEvent.toFixed(2)} µs; other threads (GC, compiler, libuv) ${(us(worker) - worker.mainThreadMicrosPerEvent).toFixed(2)} µs`] as [string, string]]),
