@@ -121,19 +121,18 @@ export async function measureParts(
   const anomalies = effects.reduce((sum, e) => sum + e.anomalies.length, 0);
 
   // One transaction per batch as the worker commits it, partitions written concurrently as its 3 concurrent partitions do.
+  const byPartition = new Map<number, BatchEffects[]>();
+  batches.forEach((batch, i) => {
+    const list = byPartition.get(batch.partition) ?? [];
+    list.push(effects[i]!);
+    byPartition.set(batch.partition, list);
+  });
   const writeAll = (target: Scratch) => {
-    const byPartition = new Map<number, { partition: number; effects: BatchEffects }[]>();
-    batches.forEach((batch, i) => {
-      const list = byPartition.get(batch.partition) ?? [];
-      list.push({ partition: batch.partition, effects: onScratch(effects[i]!, target) });
-      byPartition.set(batch.partition, list);
-    });
+    const pieces = [...byPartition].map(([partition, list]) => ({ partition, list: list.map((e) => onScratch(e, target)) }));
     return timed(events, () =>
       Promise.all(
-        [...byPartition.values()].map(async (list) => {
-          for (const { partition, effects: piece } of list) {
-            await commitBatch(db, target.groupId, { topic: target.topic, partition, epoch: 0 }, piece, []);
-          }
+        pieces.map(async ({ partition, list }) => {
+          for (const piece of list) await commitBatch(db, target.groupId, { topic: target.topic, partition, epoch: 0 }, piece, []);
         }),
       ),
     );

@@ -5,10 +5,10 @@
  *   npm run bench:cost
  *
  * Per kind: a detector of that kind alone on the stream; the parts timed on
- * the batches a raw drain received (cost-parts.ts; the PostgreSQL write twice,
- * its cold first pass printed apart); the worker once untimed
- * (cold: V8 compiles its code as it first runs) and then timed as
- * bench:pipeline times it, each under a consumer group and a detector of its
+ * the batches a raw drain received (cost-parts.ts; each three times, the
+ * PostgreSQL write after a cold pass printed apart); the worker once untimed
+ * (cold: V8 compiles its code as it first runs) and then timed
+ * BENCH_WORKER_RUNS times as bench:pipeline times it, each under a consumer group and a detector of its
  * own; then the worker again under a CPU profile (a separate run, so the profiler's cost is
  * not in the timed figures), saved under .vigil/bench/ and summed up.
  * Needs PostgreSQL, Redis and Kafka (`npx vigil services`). Settings:

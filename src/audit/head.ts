@@ -52,7 +52,7 @@ export async function predecessorFor(tx: Tx): Promise<Predecessor> {
 /**
  * Seals the head's entry (its hash, computed from the row as stored) and
  * writes the signed head, in one statement: the audit append runs inside
- * every audited mutation, and each Prisma statement there cost about 0.3 ms
+ * every audited mutation, and each Prisma statement there costs 0.2-0.4 ms
  * of CPU.
  */
 export async function sealEntry(tx: Tx, key: Buffer, head: HeadState): Promise<StoredHead> {
