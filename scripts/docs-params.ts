@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isEnumType } from 'graphql';
 import type { ParamSpec, ParamSpecs } from '../src/core/param-checks.ts';
+import { acceptedValues, hasFixedDefault } from '../src/core/param-summary.ts';
 import { PROJECT_ROOT } from '../src/core/paths.ts';
 import { DETECTOR_PARAM_SPECS, ENSEMBLE_MEMBER_SPEC, STATISTICAL_KINDS } from '../src/detectors/params.ts';
 import { buildSchema } from '../src/schema/index.ts';
@@ -31,20 +32,9 @@ function code(value: unknown): string {
   return `\`${JSON.stringify(value)}\``;
 }
 
-/** What values a setting takes, from its spec (settings with their own check say it in their description). */
-function accepted(spec: ParamSpec): string {
-  if (spec.type === 'enum' && spec.values) return spec.values.join(', ');
-  const low = spec.min === undefined ? '' : `${spec.exclusiveMin ? '>' : '>='} ${spec.min}`;
-  const high = spec.max === undefined ? '' : `<= ${spec.max}`;
-  const range = [low, high].filter((part) => part !== '').join(', ');
-  if (spec.type === 'string') return range === '' ? 'string' : `string, length ${range}`;
-  const nullable = spec.nullable ? ' or null' : '';
-  return range === '' ? `${spec.type}${nullable}` : `${spec.type} ${range}${nullable}`;
-}
-
 function defaultOf(spec: ParamSpec): string {
   if (spec.required) return '**required**';
-  if ('default' in spec) return code(spec.default);
+  if (hasFixedDefault(spec)) return code(spec.default);
   // No stored default: absent means off, or a default computed from other settings (the meaning says which).
   return '—';
 }
@@ -52,7 +42,7 @@ function defaultOf(spec: ParamSpec): string {
 function table(specs: ParamSpecs, keys: readonly string[]): string {
   const rows = keys.map((key) => {
     const spec = specs[key]!;
-    return `| \`${key}\` | ${cell(accepted(spec))} | ${defaultOf(spec)} | ${cell(spec.description)} |`;
+    return `| \`${key}\` | ${cell(acceptedValues(spec))} | ${defaultOf(spec)} | ${cell(spec.description)} |`;
   });
   return ['| setting | accepts | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -88,6 +88,15 @@ export interface Detector {
   stats: { anomalies: number; truePositives: number; falsePositives: number; precision: number | null };
 }
 
+/** What the server says of one setting of a detector kind (`detectorKinds`). */
+export interface SettingGuide {
+  name: string;
+  description: string;
+  accepts: string;
+  hasDefault: boolean;
+  default: unknown;
+}
+
 export interface Sla {
   id: string;
   name: string;

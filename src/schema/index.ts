@@ -13,6 +13,7 @@ import './health.ts';
 import './access.ts';
 import './postmortem.ts';
 import './series.ts';
+import './settings.ts';
 import './lifecycle.ts';
 import './lifecycle-fields.ts';
 

@@ -129,6 +129,15 @@ describe('the console', () => {
     // Which worker processes read the stream (stream health's workers): the test's one worker, its one partition.
     expect(await page.getByTestId('stream-workers').textContent()).toMatch(/^Read by \S+:\d+ \(partition 0\)\.$/);
     await screenshot(page, 'stream');
+    // The detector's settings: the one it changed shown, each explained in the server's words (detectorKinds).
+    const detectors = page.getByTestId('detectors');
+    const row = detectors.getByRole('row').filter({ hasText: `${prefix}-slow` });
+    expect(await row.locator('.setting').allTextContents()).toEqual(['max 500']);
+    await row.getByRole('button', { name: 'Explain' }).click();
+    const explained = detectors.getByTestId('settings-explained');
+    expect(await explained.getByRole('row').filter({ hasText: 'max' }).last().textContent()).toMatch(/^max500nullValues above max are anomalous/);
+    await explained.scrollIntoViewIfNeeded();
+    await screenshot(page, 'detector-settings');
 
     const { incidents } = await vigil.admin.request<{ incidents: { edges: { node: { id: string } }[] } }>(
       `query($s: ID) { incidents(first: 1, filter: { streamId: $s }) { edges { node { id } } } }`,

@@ -65,6 +65,7 @@ export const STREAM_PAGE = /* GraphQL */ `
       detectors { id name field kind mode version params drifting severity stats { anomalies truePositives falsePositives precision } }
       slas { id name objective threshold windowSeconds state { met current evaluatedAt } }
     }
+    detectorKinds { kind settings { name description accepts hasDefault default } }
     deadLetters(streamId: $id, first: 50) {
       edges { node { id reason receivedAt reprocessedAt payload source { topic partition offset key timestamp } } }
     }

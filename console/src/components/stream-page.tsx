@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { STREAM_PAGE } from '../api/documents.ts';
 import { useQuery } from '../hooks/use-query.ts';
-import type { DeadLetter, Detector, Role, Sla, StreamSummary } from '../types.ts';
+import type { DeadLetter, Detector, Role, SettingGuide, Sla, StreamSummary } from '../types.ts';
 import { DeadLettersTable } from './dead-letters-table.tsx';
 import { DetectorsTable } from './detectors-table.tsx';
 import { ErrorNotice } from './error-notice.tsx';
@@ -13,6 +13,7 @@ import { StreamControls } from './stream-controls.tsx';
 interface StreamData {
   stream: (StreamSummary & { detectors: Detector[]; slas: Sla[] }) | null;
   deadLetters: { edges: { node: DeadLetter }[] };
+  detectorKinds: { kind: string; settings: SettingGuide[] }[];
 }
 
 /** One stream: a live chart of a detector's series, its detectors, SLAs, dead letters and controls. */
@@ -76,7 +77,7 @@ export function StreamPage({ id, role }: { id: string; role: Role }) {
       <div class="two">
         <section class="panel">
           <h2>Detectors</h2>
-          <DetectorsTable detectors={stream.detectors} />
+          <DetectorsTable detectors={stream.detectors} guide={Object.fromEntries(page.data.detectorKinds.map((k) => [k.kind, k.settings]))} />
           <h2>SLAs</h2>
           <SlasTable slas={stream.slas} />
         </section>
