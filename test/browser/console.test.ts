@@ -112,6 +112,12 @@ describe('the console', () => {
     expect(await item.textContent()).toMatch(/950/);
     // The incident the anomaly opened is counted too, also without a reload.
     await page.getByTestId('open-WARNING').getByText('1', { exact: true }).waitFor();
+    // And named: what is burning, for how long, and that nobody has acknowledged it yet.
+    const burning = page.getByTestId('burning').getByRole('listitem').first();
+    expect(await burning.textContent()).toMatch(
+      new RegExp(`^WARNING ${prefix}-slow: latency_ms anomalies on ${fx.streamName}open for \\d+s · 1 anomaly · not acknowledged$`),
+    );
+    expect(await burning.getByRole('link').getAttribute('href')).toMatch(/^#\/incidents\/inc_/);
     await screenshot(page, 'overview');
 
     await page.getByTestId('stream-health').getByRole('link', { name: fx.streamName }).click();

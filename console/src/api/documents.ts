@@ -34,7 +34,7 @@ export const OVERVIEW = /* GraphQL */ `
 export const OPEN_INCIDENTS = /* GraphQL */ `
   query OpenIncidents($after: String) {
     incidents(first: 100, after: $after, filter: { status: [OPEN, ACKNOWLEDGED] }) {
-      edges { node { id severity } }
+      edges { node { id title status severity openedAt resolvedAt anomalyCount stream { id name } } }
       pageInfo { hasNextPage endCursor }
     }
   }
