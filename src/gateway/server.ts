@@ -8,6 +8,8 @@ import { useConsoleAssets } from './console-assets.ts';
 import { addressOf } from './client-address.ts';
 import { useIntrospectionPolicy, useValidationErrorCap } from './policies.ts';
 import { MAX_QUERY_COST, maxCostRule } from './query-cost.ts';
+import { IdempotencyStore } from './idempotency-store.ts';
+import { useIdempotency } from './idempotency-plugin.ts';
 import { useRateLimit } from './rate-limit-plugin.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { refuseBeforeBody, sendRefusal } from './request-guard.ts';
@@ -149,6 +151,7 @@ export function createGatewayYoga(
       // After the rate limit, which so also bounds the FAILED audit entries a flood of hostile input can write.
       useSafeInput(services),
       useReadiness(services, readiness),
+      useIdempotency(new IdempotencyStore(services.ports.redis, services.ports.config.queuePrefix), log.child({ component: 'idempotency' })),
       useMetrics(),
       useErrorCodes(log),
     ],

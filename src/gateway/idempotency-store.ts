@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A mutation's result as the client received it, kept to answer a retry with the same Idempotency-Key. */
+export interface KeptResult {
+  data?: unknown;
+  errors?: {
+    message: string;
+    locations?: readonly { line: number; column: number }[];
+    path?: readonly (string | number)[];
+    extensions?: Record<string, unknown>;
+  }[];
+}
+
+/** What a new request with a key finds: the key is now its own, still held by another request, used for another request, or done. */
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'in-progress' }
+  | { kind: 'other-request' }
+  | { kind: 'done'; result: KeptResult | null; withheld?: Withheld };
+
+/** Why a done request's answer was not kept: it held a secret shown once, or it was too large. */
+export type Withheld = 'secret' | 'size';
+
+interface Entry {
+  fingerprint: string;
+  state: 'running' | 'done';
+  result?: KeptResult | null;
+  withheld?: Withheld;
+}
+
+/** How long keys live: a running claim briefly (a crashed gateway must not hold a key for a day), a result for a day. */
+export interface IdempotencyTimes {
+  runningSeconds: number;
+  doneSeconds: number;
+}
+
+export const IDEMPOTENCY_TIMES: IdempotencyTimes = { runningSeconds: 120, doneSeconds: 24 * 60 * 60 };
+
+/** A result larger than this is not kept: a retry is told the request was carried out, without its result. */
+export const MAX_KEPT_RESULT_BYTES = 1024 * 1024;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/**
+ * Idempotency-Key records in Redis, one per API key and Idempotency-Key: the
+ * request's fingerprint, then its result. SET NX makes the first request the
+ * only one to run; Redis is shared, so this holds across gateway processes.
+ */
+export class IdempotencyStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly times: IdempotencyTimes = IDEMPOTENCY_TIMES,
+  ) {}
+
+  /** The record's Redis key. Hashed, so any header text makes a well-formed key and nothing of it is stored in clear. */
+  slotOf(apiKeyId: string, idempotencyKey: string): string {
+    return `${this.prefix}:idempotency:${sha256(apiKeyId)}:${sha256(idempotencyKey)}`;
+  }
+
+  async claim(slot: string, fingerprint: string): Promise<Claim> {
+    const running: Entry = { fingerprint, state: 'running' };
+    // Twice at most: a record that expires between the SET and the GET is simply free again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if ((await this.redis.set(slot, JSON.stringify(running), 'EX', this.times.runningSeconds, 'NX')) === 'OK') return { kind: 'claimed' };
+      const raw = await this.redis.get(slot);
+      if (raw === null) continue;
+      const entry = JSON.parse(raw) as Entry;
+      if (entry.fingerprint !== fingerprint) return { kind: 'other-request' };
+      return entry.state === 'running' ? { kind: 'in-progress' } : { kind: 'done', result: entry.result ?? null, withheld: entry.withheld };
+    }
+    return { kind: 'in-progress' };
+  }
+
+  /**
+   * Keeps the result for a day; or only the fact that the request is done, when its answer
+   * holds a secret shown once (`keepAnswer` false) or is too large to keep.
+   */
+  async keep(slot: string, fingerprint: string, result: KeptResult, keepAnswer: boolean): Promise<void> {
+    const text = JSON.stringify(result);
+    const withheld: Withheld | undefined = !keepAnswer ? 'secret' : Buffer.byteLength(text) > MAX_KEPT_RESULT_BYTES ? 'size' : undefined;
+    const entry: Entry = withheld ? { fingerprint, state: 'done', result: null, withheld } : { fingerprint, state: 'done', result };
+    await this.redis.set(slot, JSON.stringify(entry), 'EX', this.times.doneSeconds);
+  }
+
+  /** Frees the key, so a retry runs the request again (its failure was one that may pass). */
+  async release(slot: string): Promise<void> {
+    await this.redis.del(slot);
+  }
+}
+
+/** The same request, byte for byte in meaning: its document, operation name and variables (keys in any order). */
+export function requestFingerprint(documentText: string, operationName: string | null | undefined, variables: unknown): string {
+  return sha256(JSON.stringify([documentText, operationName ?? null, canonical(variables)]));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}
