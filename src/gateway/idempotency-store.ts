@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** A mutation's result as the client received it, kept to answer a retry with the same Idempotency-Key. */
+/** A mutation's answer that ran without error, kept to answer a retry with the same Idempotency-Key. */
 export interface KeptResult {
-  data?: unknown;
-  errors?: {
-    message: string;
-    locations?: readonly { line: number; column: number }[];
-    path?: readonly (string | number)[];
-    extensions?: Record<string, unknown>;
-  }[];
+  data: unknown;
 }
 
 /** What a new request with a key finds: the key is now its own, still held by another request, used for another request, or done. */
@@ -38,7 +32,7 @@ export interface IdempotencyTimes {
 export const IDEMPOTENCY_TIMES: IdempotencyTimes = { runningSeconds: 120, doneSeconds: 24 * 60 * 60 };
 
 /** A result larger than this is not kept: a retry is told the request was carried out, without its result. */
-export const MAX_KEPT_RESULT_BYTES = 1024 * 1024;
+export const MAX_KEPT_RESULT_BYTES = 64 * 1024;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

@@ -96,14 +96,31 @@ describe('a mutation sent again with the same Idempotency-Key', () => {
     expect(await detectorsNamed(other)).toBe(0);
   });
 
-  it('keeps a refusal too: the retry of a bad request gets the same BAD_USER_INPUT, replayed', async () => {
+  it('keeps only what ran: a refused request frees its key, and its retry is judged again (nothing was written either time)', async () => {
     const key = randomUUID();
     const bad = { input: { ...detectorInput(uniqueName('idem')), params: { window: 0 } } };
     const first = await post(h.secrets.ADMIN, REGISTER_DETECTOR, bad, key);
     const again = await post(h.secrets.ADMIN, REGISTER_DETECTOR, bad, key);
     expect(first.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.params.window' });
-    expect(again.replayed).toBe('true');
+    expect(again.replayed).toBeNull();
     expect(again.body.errors).toEqual(first.body.errors);
+    expect(await detectorsNamed(bad.input.name)).toBe(0);
+    // The key is free: the corrected request may take it.
+    const fixed = await post(h.secrets.ADMIN, REGISTER_DETECTOR, { input: { ...bad.input, params: { window: 50 } } }, key);
+    expect(fixed.body.errors).toBeUndefined();
+    expect(await detectorsNamed(bad.input.name)).toBe(1);
+  });
+
+  it('stores nothing for a refused call: a VIEWER sending mutations with fresh keys leaves no record in Redis', async () => {
+    const viewer = await h.createKey('VIEWER');
+    const store = new IdempotencyStore(h.runtime.services.ports.redis, h.runtime.services.ports.config.queuePrefix);
+    const keys = Array.from({ length: 5 }, () => randomUUID());
+    for (const key of keys) {
+      const refused = await post(viewer.secret, REGISTER_DETECTOR, { input: detectorInput(uniqueName('idem')) }, key);
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    }
+    const records = await Promise.all(keys.map((key) => h.runtime.services.ports.redis.exists(store.slotOf(viewer.id, key))));
+    expect(records).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('runs one of two identical requests sent at once; the other is told it is still running, or gets its answer', async () => {
