@@ -113,7 +113,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   const url = env.VIGIL_URL || DEFAULT_URL;
   const name = argv[0] ?? `latency-${new Date().toISOString().replace(/[-:.]/g, '').toLowerCase()}`;
-  const client = createVigilClient(url, apiKey);
+  // Retried calls are safe: each mutation carries an Idempotency-Key, so a lost answer is replayed, not run twice.
+  const client = createVigilClient(url, apiKey, { retries: 3 });
   try {
     await registerPipeline(client, name, (created) => console.log(JSON.stringify(created)), env.VIGIL_WEBHOOK_URL || DEFAULT_WEBHOOK_URL);
     return 0;

@@ -1,8 +1,10 @@
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { getSdk, type Sdk } from './generated/index.ts';
+import { retryingWrapper, type RetryOptions } from './retries.ts';
 
 export * from './generated/index.ts';
 export * from './live.ts';
+export { retryDelay, type RetryOptions } from './retries.ts';
 export { ClientError };
 
 /** A typed Vigil API client: one method per operation in sdk/operations, e.g. `registerStream({ input })`. */
@@ -14,9 +16,17 @@ export type VigilClient = Sdk;
  * API key secret `apiKey`. Each method resolves with the operation's data or
  * rejects with a graphql-request `ClientError`; `vigilErrors` reads the
  * contract's error codes out of it.
+ *
+ * With `{ retries: n }`, a call whose answer may change (the connection
+ * failed, a 5xx, INTERNAL, RATE_LIMITED) is tried again up to n times, and
+ * every mutation call carries an Idempotency-Key of its own, so a retried
+ * mutation runs once (docs/api.md, "Retries and idempotency"). Without it,
+ * pass your own key per call to retry across processes:
+ * `client.publishEvents(vars, { 'Idempotency-Key': key })`.
  */
-export function createVigilClient(url: string, apiKey: string): VigilClient {
-  return getSdk(new GraphQLClient(url, { headers: { authorization: 'Bearer ' + apiKey } }));
+export function createVigilClient(url: string, apiKey: string, retry: Partial<RetryOptions> = {}): VigilClient {
+  const client = new GraphQLClient(url, { headers: { authorization: 'Bearer ' + apiKey } });
+  return retry.retries ? getSdk(client, retryingWrapper({ ...retry, retries: retry.retries })) : getSdk(client);
 }
 
 /** A GraphQL error as the Vigil contract shapes it. */
