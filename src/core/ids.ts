@@ -16,6 +16,7 @@ export const ID_PREFIX = {
   DeadLetter: 'dlq',
   ApiKey: 'key',
   AuditEntry: 'aud',
+  Silence: 'sil',
 } as const;
 
 export type NodeTypeName = keyof typeof ID_PREFIX;

@@ -34,7 +34,8 @@ export interface GroupingResult {
 export async function groupAnomalies(tx: Tx, anomalies: Anomaly[], context: GroupingContext): Promise<GroupingResult> {
   const result: GroupingResult = { incidentIds: new Set(), executionIds: [] };
   const ordered = anomalies
-    .filter((a) => !a.shadow)
+    // Shadow anomalies never alert; silenced ones fell in a maintenance window (their silenceId says which).
+    .filter((a) => !a.shadow && a.silenceId === null)
     .sort((a, b) => a.eventTime.getTime() - b.eventTime.getTime())
     .map((anomaly) => {
       const policy = context.policyOf(anomaly.detectorId);

@@ -14,6 +14,7 @@ import './access.ts';
 import './postmortem.ts';
 import './series.ts';
 import './settings.ts';
+import './silences.ts';
 import './lifecycle.ts';
 import './lifecycle-fields.ts';
 

@@ -9,6 +9,7 @@ import type {
   IncidentEvent,
   Runbook,
   RunbookExecution,
+  Silence,
   Sla,
   StepExecution,
   Stream,
@@ -47,6 +48,7 @@ export const IncidentRef = nodeRef<Incident>('Incident', (ids, s) => s.batch.inc
 export const DeadLetterRef = nodeRef<DeadLetter>('DeadLetter', (ids, s) => s.batch.deadLetters(ids));
 export const ApiKeyRef = nodeRef<ApiKey>('ApiKey', (ids, s) => s.batch.apiKeys(ids));
 export const AuditEntryRef = nodeRef<AuditEntry>('AuditEntry', (ids, s) => s.batch.auditEntries(ids));
+export const SilenceRef = nodeRef<Silence>('Silence', (ids, s) => s.batch.silences(ids));
 
 export const StreamHealthRef = builder.objectRef<StreamHealth>('StreamHealth');
 export const ComponentHealthRef = builder.objectRef<ComponentHealth>('ComponentHealth');

@@ -9,6 +9,7 @@ import type {
   IncidentEvent,
   Runbook,
   RunbookExecution,
+  Silence,
   Sla,
   StepExecution,
   Stream,
@@ -38,6 +39,10 @@ export class BatchLoadService {
 
   slas(ids: readonly string[]): Promise<Sla[]> {
     return this.db.sla.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  silences(ids: readonly string[]): Promise<Silence[]> {
+    return this.db.silence.findMany({ where: { id: { in: [...ids] } } });
   }
 
   runbooks(ids: readonly string[]): Promise<Runbook[]> {

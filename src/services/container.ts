@@ -29,6 +29,7 @@ import { RegistryVersion } from '../stream/registry-version.ts';
 import { ReplayService } from './replay.ts';
 import { RunbookService } from './runbooks.ts';
 import { SharedStreamHealth } from './shared-stream-health.ts';
+import { SilenceService } from './silences.ts';
 import { SlaService } from './slas.ts';
 import { StreamService } from './streams.ts';
 
@@ -71,6 +72,7 @@ export function createServices(ports: Ports) {
     streams: new StreamService(db, kafka, config.defaultPartitions, registry, config.maxEventBytes),
     detectors: new DetectorService(db, registry),
     slas: new SlaService(db),
+    silences: new SilenceService(db, registry),
     outbound,
     runbooks: new RunbookService(db, outbound),
     anomalies: new AnomalyService(db),

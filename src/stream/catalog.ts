@@ -5,6 +5,7 @@ import type { ContractCache, Validate } from './contracts.ts';
 import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../incidents/policy.ts';
 import type { GroupingContext } from '../incidents/writer.ts';
 import { PartitionCheck } from './partitioning.ts';
+import { LATE_EVENT_MS, type SilenceSpec } from './maintenance-silences.ts';
 
 /** A detector's current version, as the worker runs it. */
 export interface DetectorSpec {
@@ -39,6 +40,8 @@ export interface StreamSpec {
   /** Partitions of the topic as registered: keyed events are checked against Kafka's partitioner for this count. */
   partitions?: number;
   partitionCheck?: PartitionCheck;
+  /** Its silences not over (or over within LATE_EVENT_MS), oldest first: anomalies they cover open no incident. */
+  silences?: SilenceSpec[];
 }
 
 /**
@@ -70,7 +73,10 @@ export class Catalog {
     // Archived streams are not consumed and archived detectors not run (src/services/lifecycle.ts).
     const streams = await this.db.stream.findMany({
       where: { archivedAt: null },
-      include: { detectors: { where: { archivedAt: null }, include: { versions: { orderBy: { version: 'desc' }, take: 1 } } } },
+      include: {
+        detectors: { where: { archivedAt: null }, include: { versions: { orderBy: { version: 'desc' }, take: 1 } } },
+        silences: { where: { endsAt: { gt: new Date(loadedAt - LATE_EVENT_MS) } }, orderBy: { id: 'asc' } },
+      },
     });
     const accepted = streams.filter((stream) => this.accepts(stream.name));
     const schemas = await this.schemasNotHeld(accepted);
@@ -125,6 +131,13 @@ export class Catalog {
         detectors,
         partitions: stream.partitions,
         partitionCheck: this.byTopic.get(stream.topic)?.partitionCheck ?? new PartitionCheck(),
+        silences: stream.silences.map((silence) => ({
+          id: silence.id,
+          detectorId: silence.detectorId,
+          seriesKey: silence.seriesKey,
+          startsMs: silence.startsAt.getTime(),
+          endsMs: silence.endsAt.getTime(),
+        })),
       });
     }
     this.byTopic = next;

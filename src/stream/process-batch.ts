@@ -9,6 +9,7 @@ import { admitSeries, DEFAULT_SERIES_BOUNDS, forgetSeries, type SeriesBounds } f
 import { SeriesTrails } from './series-trail.ts';
 import type { IncomingMessage } from './transport.ts';
 import type { MisroutedSample } from './partitioning.ts';
+import { silenceFor } from './maintenance-silences.ts';
 
 export interface NewAnomaly {
   streamId: string;
@@ -32,6 +33,8 @@ export interface NewAnomaly {
   eventTimestamp: Date;
   schemaVersion: number;
   traceparent: string | null;
+  /** The silence its event time fell in (catalog.ts): recorded, but grouped into no incident. */
+  silenceId: string | null;
 }
 
 export interface NewDeadLetter {
@@ -256,5 +259,6 @@ function anomalyOf(stream: StreamSpec, detector: DetectorSpec, partition: number
     eventTimestamp: new Date(source.kafkaTime),
     schemaVersion: source.schemaVersion,
     traceparent: source.traceparent,
+    silenceId: silenceFor(stream.silences, detector.id, source.seriesKey, source.eventTime),
   };
 }

@@ -155,5 +155,6 @@ function overdueAnomaly(self: Stream, detector: Detector, overdue: Overdue, now:
     schemaVersion: self.schemaVersion,
     traceparent: null,
     slaId: null,
+    silenceId: null,
   };
 }

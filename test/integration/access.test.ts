@@ -313,6 +313,16 @@ const MATRIX: Record<string, MutationCase> = {
     document: `mutation($ids: [ID!]!) { reprocessDeadLetters(ids: $ids) }`,
     variables: () => ({ ids: [unknown('dlq')] }),
   },
+  createSilence: {
+    role: 'OPERATOR',
+    document: `mutation($input: CreateSilenceInput!) { createSilence(input: $input) { id } }`,
+    variables: () => ({ input: { streamId: fx.stream.id, endsAt: new Date(Date.now() + 3_600_000).toISOString(), reason: fresh('drill') } }),
+  },
+  endSilence: {
+    role: 'OPERATOR',
+    document: `mutation($id: ID!) { endSilence(id: $id) { id } }`,
+    variables: () => ({ id: unknown('sil') }),
+  },
   updateStream: {
     role: 'ADMIN',
     document: `mutation($id: ID!, $input: UpdateStreamInput!) { updateStream(id: $id, input: $input) { id description } }`,

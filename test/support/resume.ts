@@ -93,7 +93,7 @@ export interface AnomalyTarget {
 }
 
 /** An anomaly row as the worker writes one (the offset keeps the unique event key unique). */
-export function anomalyRow(target: AnomalyTarget, value: number, id = newId('Anomaly')): Omit<Anomaly, 'incidentId' | 'label' | 'labelNote' | 'labelledBy' | 'slaId'> {
+export function anomalyRow(target: AnomalyTarget, value: number, id = newId('Anomaly')): Omit<Anomaly, 'incidentId' | 'label' | 'labelNote' | 'labelledBy' | 'slaId' | 'silenceId'> {
   const now = new Date();
   return {
     id,
@@ -161,7 +161,7 @@ export function producer(commit: () => Promise<string>): { committed: string[]; 
 /** An anomaly as the worker announces one, for a row that is not in PostgreSQL: subscribers get it as it came. */
 export function unstoredAnomaly(target: AnomalyTarget, value: number): { id: string } & Record<string, unknown> {
   const row = anomalyRow(target, value);
-  return { ...serializeAnomaly({ ...row, incidentId: null, label: null, labelNote: null, labelledBy: null, slaId: null }), id: row.id };
+  return { ...serializeAnomaly({ ...row, incidentId: null, label: null, labelNote: null, labelledBy: null, slaId: null, silenceId: null }), id: row.id };
 }
 
 /**

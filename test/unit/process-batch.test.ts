@@ -203,6 +203,7 @@ describe('processBatch: anomalies and their lineage', () => {
       eventTimestamp: new Date(kafkaTime),
       schemaVersion: 4,
       traceparent: TRACEPARENT,
+      silenceId: null,
     } satisfies NewAnomaly);
 
     expect(shadowed).toMatchObject({
@@ -621,6 +622,7 @@ describe('tickPartition: FRESHNESS', () => {
       eventTimestamp: new Date(T0 + 10_000),
       schemaVersion: 4,
       traceparent: TRACEPARENT,
+      silenceId: null,
     } satisfies NewAnomaly);
 
     // Once per silence: 'a' does not fire again; 'b' fires when its own gap passes.

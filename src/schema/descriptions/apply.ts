@@ -19,6 +19,7 @@ import { DETECTOR_DESCRIPTIONS } from './detectors.ts';
 import { HEALTH_DESCRIPTIONS } from './health.ts';
 import { INCIDENT_DESCRIPTIONS } from './incidents.ts';
 import { RUNBOOK_DESCRIPTIONS } from './runbooks.ts';
+import { SILENCE_DESCRIPTIONS } from './silences.ts';
 import { SLA_DESCRIPTIONS } from './slas.ts';
 import { STREAM_DESCRIPTIONS } from './streams.ts';
 
@@ -55,6 +56,7 @@ export const DESCRIPTIONS: Descriptions = mergeDescriptions(
   ANOMALY_DESCRIPTIONS,
   INCIDENT_DESCRIPTIONS,
   RUNBOOK_DESCRIPTIONS,
+  SILENCE_DESCRIPTIONS,
   SLA_DESCRIPTIONS,
   DEAD_LETTER_DESCRIPTIONS,
   HEALTH_DESCRIPTIONS,

@@ -21,6 +21,7 @@ const CONNECTION_NODES: Readonly<Record<string, string>> = {
   RunbookExecution: 'runbook executions',
   DeadLetter: 'dead letters',
   AuditEntry: 'audit entries',
+  Silence: 'silences',
 };
 
 function connectionDescriptions(): Record<string, string> {

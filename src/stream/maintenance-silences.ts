@@ -1,0 +1,32 @@
+/** A silence as the worker matches it: plain numbers, loaded with the catalog. */
+export interface SilenceSpec {
+  id: string;
+  /** null: every detector of the stream. */
+  detectorId: string | null;
+  /** null: every series. */
+  seriesKey: string | null;
+  startsMs: number;
+  endsMs: number;
+}
+
+/**
+ * Silences are kept in the catalog this long after they end, so an event that
+ * arrives late (its event time inside a window that has closed) is still silenced.
+ */
+export const LATE_EVENT_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * The silence an anomaly falls in: the first (oldest) covering its detector
+ * and series whose window holds its event time, or null. Matched by event time,
+ * not the clock, so a replay of the window, or a lagging consumer, silences the same anomalies.
+ */
+export function silenceFor(silences: readonly SilenceSpec[] | undefined, detectorId: string, seriesKey: string | null, eventTimeMs: number): string | null {
+  if (!silences) return null;
+  for (const silence of silences) {
+    if (eventTimeMs < silence.startsMs || eventTimeMs >= silence.endsMs) continue;
+    if (silence.detectorId !== null && silence.detectorId !== detectorId) continue;
+    if (silence.seriesKey !== null && silence.seriesKey !== seriesKey) continue;
+    return silence.id;
+  }
+  return null;
+}
