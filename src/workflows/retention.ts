@@ -5,6 +5,7 @@ export interface RetentionResult {
   anomalies: number;
   deadLetters: number;
   incidents: number;
+  silences: number;
   /** "ChangeCommit" rows no anomaly, incident or execution points at any longer. */
   changeCommits: number;
 }
@@ -17,17 +18,18 @@ const RETAINED = {
   anomalies: { table: 'Anomaly', agedBy: 'detectedAt', only: '' },
   deadLetters: { table: 'DeadLetter', agedBy: 'receivedAt', only: '' },
   incidents: { table: 'Incident', agedBy: 'resolvedAt', only: `r."status" = 'RESOLVED' AND ` },
+  silences: { table: 'Silence', agedBy: 'endsAt', only: '' },
 } as const;
 
 /**
  * Deletes what a stream keeps no longer than its retentionDays: anomalies
  * and dead letters by when they were recorded, incidents once resolved that
- * long ago (their timelines and links go with them). Each statement deletes
+ * long ago (their timelines and links go with them), silences once ended that long ago. Each statement deletes
  * at most `batch` rows, and a pass runs at most `maxBatches` of them per
  * kind, so a backlog is worked off over several passes without long locks.
  */
 export async function applyRetention(db: Db, now: Date, batch = 5000, maxBatches = 20): Promise<RetentionResult> {
-  const result: RetentionResult = { anomalies: 0, deadLetters: 0, incidents: 0, changeCommits: 0 };
+  const result: RetentionResult = { anomalies: 0, deadLetters: 0, incidents: 0, silences: 0, changeCommits: 0 };
   for (const kind of Object.keys(RETAINED) as (keyof typeof RETAINED)[]) {
     const { table, agedBy, only } = RETAINED[kind];
     // Identifiers come from the constant above, never from input.

@@ -15,7 +15,7 @@ afterAll(async () => {
 const DAY = 24 * 3600 * 1000;
 
 describe('retention', () => {
-  it("deletes anomalies, dead letters and resolved incidents older than the stream's retentionDays, and nothing else", async () => {
+  it("deletes anomalies, dead letters, resolved incidents and ended silences older than the stream's retentionDays, and nothing else", async () => {
     const name = uniqueName('ret');
     const { registerStream: stream } = await h.admin.request<{ registerStream: { id: string; topic: string } }>(REGISTER_STREAM, {
       input: { name, topic: name, schema: LATENCY_SCHEMA, valueFields: ['latency_ms'], partitions: 1, retentionDays: 7 },
@@ -71,6 +71,11 @@ describe('retention', () => {
     });
     const [oldResolved, recentResolved, oldOpen] = [incident('RESOLVED', ago(8), ago(10)), incident('RESOLVED', ago(2), ago(10)), incident('OPEN', null, ago(40))];
     await db.incident.createMany({ data: [oldResolved, recentResolved, oldOpen] });
+    const silence = (endsAt: Date) => ({ id: newId('Silence'), streamId: stream.id, startsAt: new Date(endsAt.getTime() - DAY), endsAt, reason: 'drill', createdBy: 'test' });
+    const [oldSilence, recentSilence] = [silence(ago(8)), silence(ago(2))];
+    await db.silence.createMany({ data: [oldSilence, recentSilence] });
+    // A recent anomaly that names the old silence keeps itself, and loses the name with the silence.
+    await db.anomaly.update({ where: { detectorId_detectorVersion_topic_partition_offset: { detectorId: detector.id, detectorVersion: 1, topic: stream.topic, partition: 0, offset: 3n } }, data: { silenceId: oldSilence.id } });
 
     const deleted = await applyRetention(db, now, 1, 100);
     expect(deleted.anomalies).toBeGreaterThanOrEqual(2);
@@ -79,6 +84,8 @@ describe('retention', () => {
     expect((await db.deadLetter.findMany({ where: { streamId: stream.id } })).map((d) => Number(d.offset))).toEqual([11]);
     const kept = (await db.incident.findMany({ where: { streamId: stream.id } })).map((i) => i.id).sort();
     expect(kept).toEqual([recentResolved.id, oldOpen.id].sort());
+    expect((await db.silence.findMany({ where: { streamId: stream.id } })).map((x) => x.id)).toEqual([recentSilence.id]);
+    expect((await db.anomaly.findMany({ where: { streamId: stream.id }, orderBy: { offset: 'asc' } })).map((a) => a.silenceId)).toEqual([null, null]);
   });
 
   it('prunes the commit positions nothing points at any longer, and keeps the rest and the newest', async () => {
