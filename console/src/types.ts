@@ -49,6 +49,21 @@ export interface Anomaly {
   detector: { id: string; name: string };
   stream: { id: string; name: string; schemaVersion?: number };
   incident: { id: string; title: string } | null;
+  /** The silence (maintenance window) it fell in: recorded, but no incident. */
+  silence: { id: string; reason: string; endsAt: string } | null;
+}
+
+/** A maintenance window (`silences`): anomalies it covers open no incident. */
+export interface Silence {
+  id: string;
+  stream: { id: string; name: string };
+  detector: { id: string; name: string } | null;
+  seriesKey: string | null;
+  startsAt: string;
+  endsAt: string;
+  reason: string;
+  createdBy: string;
+  active: boolean;
 }
 
 export interface StreamHealth {

@@ -8,6 +8,7 @@ export const ANOMALY_FIELDS = /* GraphQL */ `
     detector { id name }
     stream { id name schemaVersion }
     incident { id title }
+    silence { id reason endsAt }
   }
 `;
 
@@ -156,4 +157,15 @@ export const MUTATIONS = {
   resume: `mutation($id: ID!) { resumeStream(id: $id) { id status } }`,
   replay: `mutation($input: ReplayInput!) { replayStream(input: $input) { fromOffsets } }`,
   reprocess: `mutation($ids: [ID!]!) { reprocessDeadLetters(ids: $ids) }`,
+  silence: `mutation($input: CreateSilenceInput!) { createSilence(input: $input) { id } }`,
+  endSilence: `mutation($id: ID!) { endSilence(id: $id) { id } }`,
 } as const;
+
+/** Silences holding or to come, of one stream or of all. */
+export const SILENCES = /* GraphQL */ `
+  query Silences($streamId: ID) {
+    silences(streamId: $streamId, first: 100) {
+      edges { node { id stream { id name } detector { id name } seriesKey startsAt endsAt reason createdBy active } }
+    }
+  }
+`;

@@ -3,6 +3,7 @@ import { allows, number, time } from '../format.ts';
 import { useQuery } from '../hooks/use-query.ts';
 import type { Anomaly, Role } from '../types.ts';
 import { ActionButton } from './action-button.tsx';
+import { SilencedPill } from './silences.tsx';
 
 /** An anomaly with its explanation and lineage (event, schema and detector version, trace); OPERATOR and up label it. */
 export function AnomalyCard({ anomaly: a, role, onChange }: { anomaly: Anomaly; role: Role; onChange: () => void }) {
@@ -17,6 +18,7 @@ export function AnomalyCard({ anomaly: a, role, onChange }: { anomaly: Anomaly; 
         <span class="muted">
           {a.seriesKey ?? 'single series'} · {time(a.eventTime)}
         </span>
+        <SilencedPill silence={a.silence} />
         {a.label && (
           <span class="pill" data-testid="anomaly-label">
             {a.label === 'TRUE_POSITIVE' ? 'true positive' : 'false positive'}

@@ -64,7 +64,7 @@ export function App() {
   const { role } = session.viewer;
   return (
     <Layout viewer={session.viewer} route={route} onSignOut={signOut}>
-      {route.page === 'overview' && <OverviewPage />}
+      {route.page === 'overview' && <OverviewPage role={role} />}
       {route.page === 'stream' && <StreamPage id={route.id} role={role} />}
       {route.page === 'incidents' && <IncidentsPage />}
       {route.page === 'incident' && <IncidentPage id={route.id} role={role} me={session.viewer.apiKey.name} />}

@@ -5,6 +5,7 @@ import { allPages } from '../hooks/use-query.ts';
 import { useSubscription } from '../hooks/use-subscription.ts';
 import { href } from '../router.ts';
 import type { Anomaly } from '../types.ts';
+import { SilencedPill } from './silences.tsx';
 
 const SHOWN = 50;
 /** The feed starts with the last hour's anomalies, then grows from the subscription. */
@@ -42,6 +43,7 @@ export function LiveFeed({ filter = {} }: { filter?: Record<string, unknown> }) 
               {a.field}
               {a.seriesKey ? ` · ${a.seriesKey}` : ''} · {time(a.detectedAt)}
             </span>
+            <SilencedPill silence={a.silence} />
           </div>
           <div class="explanation">{a.explanation}</div>
           {a.incident && (

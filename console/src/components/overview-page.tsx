@@ -1,11 +1,12 @@
 import { OVERVIEW } from '../api/documents.ts';
 import { useQuery } from '../hooks/use-query.ts';
 import { useLiveState } from '../hooks/use-subscription.ts';
-import type { StreamSummary } from '../types.ts';
+import type { Role, StreamSummary } from '../types.ts';
 import { ComponentList } from './component-list.tsx';
 import { ErrorNotice } from './error-notice.tsx';
 import { IncidentCounts } from './incident-counts.tsx';
 import { LiveFeed } from './live-feed.tsx';
+import { SilenceList } from './silences.tsx';
 import { StreamHealthTable } from './stream-health-table.tsx';
 
 interface OverviewData {
@@ -19,8 +20,8 @@ function LiveDot() {
   return <span class={`live-dot ${state}`} title={state === 'live' ? 'pushed over graphql-ws' : `live updates: ${state}`} />;
 }
 
-/** What is burning: every stream's health, open incidents by severity, anomalies as they happen. */
-export function OverviewPage() {
+/** What is burning: every stream's health, open incidents by severity, what is silenced, anomalies as they happen. */
+export function OverviewPage({ role }: { role: Role }) {
   const overview = useQuery<OverviewData>(OVERVIEW, {});
   return (
     <div class="overview">
@@ -32,6 +33,8 @@ export function OverviewPage() {
       <section class="panel">
         <h2>Open incidents</h2>
         <IncidentCounts />
+        <h2>Silenced</h2>
+        <SilenceList role={role} />
         <h2>Service</h2>
         {overview.data && <ComponentList components={overview.data.health.components} />}
       </section>

@@ -7,6 +7,7 @@ import { DetectorsTable } from './detectors-table.tsx';
 import { ErrorNotice } from './error-notice.tsx';
 import { LiveFeed } from './live-feed.tsx';
 import { SeriesChart } from './series-chart.tsx';
+import { SilenceList } from './silences.tsx';
 import { SlasTable } from './slas-table.tsx';
 import { StreamControls } from './stream-controls.tsx';
 
@@ -80,6 +81,8 @@ export function StreamPage({ id, role }: { id: string; role: Role }) {
           <DetectorsTable detectors={stream.detectors} guide={Object.fromEntries(page.data.detectorKinds.map((k) => [k.kind, k.settings]))} />
           <h2>SLAs</h2>
           <SlasTable slas={stream.slas} />
+          <h2>Silences</h2>
+          <SilenceList streamId={stream.id} role={role} />
         </section>
         <section class="panel feed-panel">
           <h2>Live anomalies on this stream</h2>
