@@ -131,6 +131,14 @@ export class SlaEvaluator {
         const open = await tx.incident.count({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } } });
         if (broken !== 1 || open > 0) return null;
       }
+      // A silence of the stream (or of this SLA's companion detector) holding now: the breach is recorded
+      // with it and opens no incident. Raised again only once the silence is over, if still broken.
+      const silence = await tx.silence.findFirst({
+        where: { streamId: sla.streamId, seriesKey: null, startsAt: { lte: now }, endsAt: { gt: now }, OR: [{ detectorId: null }, { detectorId: detector.id }] },
+        orderBy: { id: 'asc' },
+        select: { id: true },
+      });
+      if (silence && mode === 'again') return null;
       const anomaly = await tx.anomaly.create({
         data: {
           id: newId('Anomaly'),
@@ -156,6 +164,7 @@ export class SlaEvaluator {
           schemaVersion: sla.stream.schemaVersion,
           traceparent: null,
           slaId: sla.id,
+          silenceId: silence?.id ?? null,
         },
       });
       const grouped = await groupAnomalies(tx, [anomaly], {

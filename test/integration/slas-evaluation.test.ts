@@ -328,5 +328,34 @@ describe('SLA evaluation', () => {
     await evaluatedSince(stream.id, sla.id, Date.now(), (s) => !s.met, 'not re-evaluated');
     expect(await anomaliesOf(stream.id)).toHaveLength(2);
   });
+  it('a breach during a silence is recorded with it and opens no incident; once the silence ends, a breach still on opens one', async () => {
+    const stream = await setUpStream();
+    const { createSilence: silence } = await h.client(h.secrets.OPERATOR).request<{ createSilence: { id: string } }>(
+      `mutation($input: CreateSilenceInput!) { createSilence(input: $input) { id } }`,
+      { input: { streamId: stream.id, endsAt: new Date(Date.now() + 3_600_000).toISOString(), reason: 'schema migration' } },
+    );
+    const registeredAt = Date.now();
+    const sla = await registerSla({ streamId: stream.id, objective: 'COMPLETENESS', threshold: 0.9, windowSeconds: 60 });
+    await h.runtime.services.ports.kafka.produce(stream.topic, [good(), { key: 'web-1', value: 'not json' }, { key: 'web-1', value: '{}' }]);
+    await evaluatedSince(stream.id, sla.id, registeredAt, (s) => !s.met, 'not breached by poison');
+    const silenced = await h.runtime.services.ports.db.anomaly.findMany({ where: { slaId: sla.id }, select: { silenceId: true, incidentId: true } });
+    expect(silenced).toEqual([{ silenceId: silence.id, incidentId: null }]);
+    // Still broken, but silenced: later evaluations raise nothing.
+    await evaluatedSince(stream.id, sla.id, Date.now(), (s) => !s.met, 'not re-evaluated');
+    await evaluatedSince(stream.id, sla.id, Date.now(), (s) => !s.met, 'not re-evaluated');
+    expect(await incidentsOf(stream.id)).toEqual([]);
+    expect(await h.runtime.services.ports.db.anomaly.count({ where: { slaId: sla.id } })).toBe(1);
+
+    await h.client(h.secrets.OPERATOR).request(`mutation($id: ID!) { endSilence(id: $id) { id } }`, { id: silence.id });
+    const [opened] = await waitFor(
+      async () => {
+        const incidents = await incidentsOf(stream.id);
+        return incidents.length > 0 ? incidents : undefined;
+      },
+      30_000,
+      () => 'no incident once the silence ended, though the SLA stayed breached',
+    );
+    expect(opened!.status).toBe('OPEN');
+  });
 });
 
