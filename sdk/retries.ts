@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ClientError } from 'graphql-request';
 import type { SdkFunctionWrapper } from './generated/index.ts';
 
-/** How the client retries a call whose answer may change: a lost connection, a 5xx, INTERNAL or RATE_LIMITED. */
+/** How the client retries a call whose answer may change: a lost connection, a 5xx, INTERNAL or RATE_LIMITED (not a kept answer). */
 export interface RetryOptions {
   /** Further tries after the first (0: none, the default of createVigilClient). */
   retries: number;
@@ -22,6 +22,8 @@ const PASSING_CODES = new Set(['INTERNAL', 'RATE_LIMITED']);
 export function retryDelay(error: unknown, attempt: number, options: RetryOptions): number | undefined {
   const backoff = Math.min(options.maxDelayMs ?? 5_000, (options.baseDelayMs ?? 200) * 2 ** attempt) * (0.5 + Math.random() / 2);
   if (!(error instanceof ClientError)) return error instanceof Error ? backoff : undefined; // no answer: the connection failed
+  // The kept answer of an Idempotency-Key: asking again would only repeat it.
+  if ((error.response.extensions as { idempotency?: { replayed?: boolean } } | undefined)?.idempotency?.replayed) return undefined;
   const errors = error.response.errors ?? [];
   const codes = errors.map((e) => (e.extensions as Record<string, unknown> | undefined)?.code);
   const limited = errors.find((e) => (e.extensions as Record<string, unknown> | undefined)?.code === 'RATE_LIMITED');

@@ -1,9 +1,9 @@
-import { getOperationAST, print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { getOperationAST, GraphQLError, print, Source, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { BadUserInputError, ConflictError, VigilError } from '../core/errors.ts';
 import type { Context } from '../schema/context.ts';
-import { toClientError } from '../schema/errors.ts';
+import { clientErrorCode, toClientError } from '../schema/errors.ts';
 import { requestFingerprint, type IdempotencyStore, type KeptResult } from './idempotency-store.ts';
 
 /** The header, as Stripe and the IETF draft (draft-ietf-httpapi-idempotency-key-header) name it. */
@@ -13,6 +13,9 @@ export const REPLAYED_HEADER = 'idempotent-replayed';
 const FIELD = 'Idempotency-Key';
 const KEY_SHAPE = /^[\x21-\x7e]{1,255}$/;
 
+/** Refusals: the request was turned down before it did anything, so its retry may run (and may be corrected). */
+const REFUSAL_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'CONFLICT', 'RATE_LIMITED']);
+
 /** Root fields whose answer holds a secret shown once: their requests are remembered, their answers never stored. */
 const ANSWER_NOT_KEPT = new Set(['createApiKey']);
 
@@ -21,14 +24,16 @@ const ANSWER_NOT_KEPT = new Set(['createApiKey']);
  * per API key and key: a retry of the same request within a day gets the
  * first answer again (with the header `Idempotent-Replayed: true` and
  * extensions.idempotency.replayed); the same key on another request is a
- * CONFLICT; so is a retry while the first is still running. Only answers of
- * requests that ran are kept: a refused or failed request frees its key.
+ * CONFLICT; so is a retry while the first is still running. A refused
+ * request frees its key; any other answer is kept, failures included.
  * Queries and requests without the header are untouched. Placed after
  * authentication and the rate limit, so a replay is charged and only its own
  * API key can read it.
  */
 export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Context> {
   const replayed = new WeakSet<Request>();
+  // Shaping a kept error must not log it again: the gateway's error rule logs each unexpected one once.
+  const quiet = log.child({}, { level: 'silent' });
   const refuse = (error: VigilError) => ({ errors: [toClientError(error, log)] });
   return {
     async onExecute({ args, setResultAndStopExecution }) {
@@ -65,7 +70,7 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
         const why = claim.withheld === 'secret' ? 'it held a secret that is shown once' : 'it was too large to keep';
         setResultAndStopExecution(
           claim.result
-            ? replay(claim.result)
+            ? replay(claim.result, args.document)
             : refuse(new ConflictError(`the request with this ${FIELD} was carried out; its answer is not kept (${why}): read the outcome with a query`, FIELD)),
         );
         return undefined;
@@ -74,12 +79,17 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
       return {
         onExecuteDone: async ({ result }) => {
           const single = 'data' in result || 'errors' in result ? (result as ExecutionResult) : undefined;
-          // Only what ran is kept. A refusal or failure wrote nothing, so running its retry again doubles
-          // nothing, and not keeping refusals means a flood of refused calls cannot fill Redis.
-          const ran = single !== undefined && single.data != null && !single.errors?.length;
+          // A refusal did nothing, so its key is freed (and a flood of refused calls stores nothing). Anything
+          // else is kept, errors included: after INTERNAL the effect may have happened (events produced, a
+          // commit whose follow-up failed), and a retry must not do it twice.
+          const refusedOnly =
+            single !== undefined &&
+            !Object.values(single.data ?? {}).some((value) => value != null) &&
+            (single.errors ?? []).every((error) => REFUSAL_CODES.has(clientErrorCode(error)));
+          const ran = single !== undefined && !refusedOnly;
           try {
             if (!ran) await store.release(slot);
-            else await store.keep(slot, fingerprint, { data: single.data }, keepAnswer);
+            else await store.keep(slot, fingerprint, keptOf(single, quiet), keepAnswer);
           } catch (error) {
             // The mutation has run; only its record is lost, and the running claim expires within minutes.
             log.warn({ err: error }, 'idempotency: the result could not be kept');
@@ -97,7 +107,36 @@ function documentText(document: DocumentNode): string {
   return document.loc?.source.body ?? print(document);
 }
 
-/** The answer to give a retry: what ran, marked as given again. */
-function replay(kept: KeptResult): ExecutionResult {
-  return { data: kept.data as Record<string, unknown>, extensions: { idempotency: { replayed: true } } };
+/** The answer as the client receives it: errors shaped by the gateway's one rule. */
+function keptOf(result: ExecutionResult, log: Logger): KeptResult {
+  const kept: KeptResult = { data: result.data ?? null };
+  if (result.errors?.length) {
+    kept.errors = result.errors.map((error) => {
+      const shaped = toClientError(error, log);
+      return { message: shaped.message, locations: shaped.locations, path: shaped.path, extensions: { ...shaped.extensions } };
+    });
+  }
+  return kept;
+}
+
+/** The answer to give a retry: the first one, marked as given again. The document is the same text, so error locations point into it again. */
+function replay(kept: KeptResult, document: DocumentNode): ExecutionResult {
+  const source = document.loc?.source ?? new Source(print(document));
+  const errors = kept.errors?.map(
+    (error) =>
+      new GraphQLError(error.message, {
+        source: error.locations ? source : undefined,
+        positions: error.locations?.map((at) => offsetOf(source.body, at)),
+        path: error.path,
+        extensions: error.extensions,
+      }),
+  );
+  return { data: kept.data as Record<string, unknown> | null, ...(errors ? { errors } : {}), extensions: { idempotency: { replayed: true } } };
+}
+
+/** The character offset of a 1-based line and column. */
+function offsetOf(body: string, at: { line: number; column: number }): number {
+  let offset = 0;
+  for (let line = 1; line < at.line; line++) offset = body.indexOf('\n', offset) + 1;
+  return offset + at.column - 1;
 }

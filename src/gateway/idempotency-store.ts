@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-/** A mutation's answer that ran without error, kept to answer a retry with the same Idempotency-Key. */
+/** A mutation's answer as the client received it, kept to answer a retry with the same Idempotency-Key. */
 export interface KeptResult {
   data: unknown;
+  errors?: {
+    message: string;
+    locations?: readonly { line: number; column: number }[];
+    path?: readonly (string | number)[];
+    extensions?: Record<string, unknown>;
+  }[];
 }
 
 /** What a new request with a key finds: the key is now its own, still held by another request, used for another request, or done. */

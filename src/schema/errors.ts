@@ -46,6 +46,21 @@ export function toClientError(error: unknown, log: Logger): GraphQLError {
 }
 
 /**
+ * The code `toClientError` gives `error`, worked out without logging it, for
+ * callers that must tell a refusal (nothing ran) from a failure before the
+ * error is shaped.
+ */
+export function clientErrorCode(error: unknown): string {
+  const original = rootCause(error);
+  if (original instanceof VigilError) return original.code;
+  if (isGraphQLError(error) && isGraphQLError(original)) {
+    const code = original.extensions.code;
+    return typeof code === 'string' && KNOWN_CODES.has(code) ? code : 'BAD_USER_INPUT';
+  }
+  return 'INTERNAL';
+}
+
+/**
  * Duck-typed: executors wrap errors in GraphQLErrors (sometimes twice), and a
  * test runner may load a second copy of graphql, so `instanceof` is not enough.
  */

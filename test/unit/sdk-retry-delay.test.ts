@@ -22,6 +22,14 @@ describe("the SDK's retry rule", () => {
     expect(retryDelay(running, 0, options)).toBeGreaterThan(0);
   });
 
+  it('does not retry the kept answer of an Idempotency-Key: it would only be given again', () => {
+    const kept = new ClientError(
+      { status: 200, headers: new Headers(), errors: [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL' } }], extensions: { idempotency: { replayed: true } } } as never,
+      { query: 'mutation { x }' },
+    );
+    expect(retryDelay(kept, 0, options)).toBeUndefined();
+  });
+
   it('does not retry refusals, whose answer will not change', () => {
     for (const code of ['BAD_USER_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'UNAUTHENTICATED', 'CONFLICT']) {
       expect(retryDelay(answer(200, [{ message: 'no', extensions: { code, field: 'input.name' } }]), 0, options), code).toBeUndefined();
