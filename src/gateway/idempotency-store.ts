@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { withTimeout } from '../core/with-timeout.ts';
 
 /** A mutation's answer as the client received it, kept to answer a retry with the same Idempotency-Key. */
 export interface KeptResult {
@@ -40,6 +41,9 @@ export const IDEMPOTENCY_TIMES: IdempotencyTimes = { runningSeconds: 120, doneSe
 /** A result larger than this is not kept: a retry is told the request was carried out, without its result. */
 export const MAX_KEPT_RESULT_BYTES = 64 * 1024;
 
+/** Longest wait for Redis per call: a hung Redis must not hold a request (the caller answers INTERNAL, or logs). */
+export const IDEMPOTENCY_REDIS_TIMEOUT_MS = 500;
+
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
@@ -63,8 +67,9 @@ export class IdempotencyStore {
     const running: Entry = { fingerprint, state: 'running' };
     // Twice at most: a record that expires between the SET and the GET is simply free again.
     for (let attempt = 0; attempt < 2; attempt++) {
-      if ((await this.redis.set(slot, JSON.stringify(running), 'EX', this.times.runningSeconds, 'NX')) === 'OK') return { kind: 'claimed' };
-      const raw = await this.redis.get(slot);
+      const set = this.redis.set(slot, JSON.stringify(running), 'EX', this.times.runningSeconds, 'NX');
+      if ((await withTimeout(set, IDEMPOTENCY_REDIS_TIMEOUT_MS)) === 'OK') return { kind: 'claimed' };
+      const raw = await withTimeout(this.redis.get(slot), IDEMPOTENCY_REDIS_TIMEOUT_MS);
       if (raw === null) continue;
       const entry = JSON.parse(raw) as Entry;
       if (entry.fingerprint !== fingerprint) return { kind: 'other-request' };
@@ -81,12 +86,12 @@ export class IdempotencyStore {
     const text = JSON.stringify(result);
     const withheld: Withheld | undefined = !keepAnswer ? 'secret' : Buffer.byteLength(text) > MAX_KEPT_RESULT_BYTES ? 'size' : undefined;
     const entry: Entry = withheld ? { fingerprint, state: 'done', result: null, withheld } : { fingerprint, state: 'done', result };
-    await this.redis.set(slot, JSON.stringify(entry), 'EX', this.times.doneSeconds);
+    await withTimeout(this.redis.set(slot, JSON.stringify(entry), 'EX', this.times.doneSeconds), IDEMPOTENCY_REDIS_TIMEOUT_MS);
   }
 
   /** Frees the key, so a retry runs the request again (its failure was one that may pass). */
   async release(slot: string): Promise<void> {
-    await this.redis.del(slot);
+    await withTimeout(this.redis.del(slot), IDEMPOTENCY_REDIS_TIMEOUT_MS);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { withTimeout } from '../core/with-timeout.ts';
 
 /** A token bucket: `pointsPerSecond` refill, holding at most `burst`. */
 export interface Bucket {
@@ -105,19 +106,5 @@ export class RateLimiter {
     this.local.set(key, state);
     if (this.local.size > 100_000) this.local.delete(this.local.keys().next().value as string);
     return verdict;
-  }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

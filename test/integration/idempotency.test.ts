@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,3 +222,40 @@ describe('a failure', () => {
     expect((await send('new-key')).body.data).toEqual({ flaky: 2 });
   });
 });
+
+describe('a Redis that accepts connections and never answers', () => {
+  it('answers a mutation with a key INTERNAL after half a second, without running it, instead of waiting for ever', async () => {
+    // A TCP server that takes connections and says nothing: ioredis connects and waits for ever.
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const redis = new Redis({ port: (silent.address() as AddressInfo).port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: null });
+    let runs = 0;
+    const yoga = createYoga({
+      schema: createSchema({ typeDefs: 'type Query { ok: Boolean } type Mutation { once: Int! }', resolvers: { Mutation: { once: () => ++runs } } }),
+      maskedErrors: { maskError: (error) => toClientError(error, pino({ level: 'silent' })) },
+      logging: false,
+      plugins: [useIdempotency(new IdempotencyStore(redis, 'hung'), pino({ level: 'silent' }))],
+      context: () => ({ principal: { keyId: 'key_test', name: 'test', role: 'ADMIN' } }),
+    });
+    try {
+      // Without the bound on each Redis call, this request never answers and the test times out.
+      const response = await yoga.fetch('http://vigil.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+        body: JSON.stringify({ query: 'mutation { once }' }),
+      });
+      const body = (await response.json()) as { errors?: { message: string; extensions: { code: string } }[] };
+      expect(body.errors?.[0]).toMatchObject({ extensions: { code: 'INTERNAL' }, message: expect.stringMatching(/could not be recorded/) });
+      expect(runs).toBe(0);
+    } finally {
+      redis.disconnect();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
