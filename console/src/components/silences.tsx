@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { MUTATIONS, SILENCES } from '../api/documents.ts';
 import { allows, time } from '../format.ts';
 import { useQuery } from '../hooks/use-query.ts';
@@ -44,9 +44,17 @@ function SilenceItem({ silence: s, role, showStream, onChange }: { silence: Sile
   );
 }
 
+/** How often the lists are read again: silences start and end on their own, and others make them. */
+const REREAD_MS = 30_000;
+
 /** The silences holding or to come, of one stream or of all (the overview's "what is muted"). */
 export function SilenceList({ streamId, role }: { streamId?: string; role: Role }) {
   const silences = useQuery<SilencesData>(SILENCES, streamId ? { streamId } : {});
+  const { reload } = silences;
+  useEffect(() => {
+    const timer = setInterval(reload, REREAD_MS);
+    return () => clearInterval(timer);
+  }, [reload]);
   const items = silences.data?.silences.edges.map((e) => e.node) ?? [];
   return (
     <>
