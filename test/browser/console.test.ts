@@ -258,7 +258,8 @@ describe('the console', () => {
     await signIn(page, vigil.base, operator.secret);
     await page.goto(`${vigil.base}/#/streams/${fx.streamId}`);
     const form = page.getByTestId('silence-form');
-    await form.getByRole('combobox').selectOption({ label: '2 hours' });
+    await form.locator('select[name=duration]').selectOption({ label: '2 hours' });
+    expect(await form.locator('select[name=detector] option').allTextContents()).toEqual(['every detector', `${prefix}-slow`]);
     await form.getByPlaceholder('e.g. database failover drill').fill('latency load test');
     await form.getByRole('button', { name: 'Silence' }).click();
     const listed = page.getByTestId('silences').getByRole('listitem').first();

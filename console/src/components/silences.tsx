@@ -48,7 +48,7 @@ function SilenceItem({ silence: s, role, showStream, onChange }: { silence: Sile
 const REREAD_MS = 30_000;
 
 /** The silences holding or to come, of one stream or of all (the overview's "what is muted"). */
-export function SilenceList({ streamId, role }: { streamId?: string; role: Role }) {
+export function SilenceList({ streamId, role, detectors = [] }: { streamId?: string; role: Role; detectors?: { id: string; name: string }[] }) {
   const silences = useQuery<SilencesData>(SILENCES, streamId ? { streamId } : {});
   const { reload } = silences;
   useEffect(() => {
@@ -67,14 +67,15 @@ export function SilenceList({ streamId, role }: { streamId?: string; role: Role 
           ))}
         </ul>
       )}
-      {streamId && allows(role, 'OPERATOR') && <SilenceForm streamId={streamId} onDone={silences.reload} />}
+      {streamId && allows(role, 'OPERATOR') && <SilenceForm streamId={streamId} detectors={detectors} onDone={silences.reload} />}
     </>
   );
 }
 
-/** Silences this stream now, for a while, with a reason; optionally only one detector. */
-function SilenceForm({ streamId, onDone }: { streamId: string; onDone: () => void }) {
+/** Silences this stream now, for a while, with a reason; every detector or only one. */
+function SilenceForm({ streamId, detectors, onDone }: { streamId: string; detectors: { id: string; name: string }[]; onDone: () => void }) {
   const [minutes, setMinutes] = useState(60);
+  const [detectorId, setDetectorId] = useState('');
   const [reason, setReason] = useState('');
   const endsAt = new Date(Date.now() + minutes * 60_000).toISOString();
   return (
@@ -90,12 +91,23 @@ function SilenceForm({ streamId, onDone }: { streamId: string; onDone: () => voi
         </select>
       </label>
       <label>
+        of{' '}
+        <select name="detector" value={detectorId} onChange={(e) => setDetectorId(e.currentTarget.value)}>
+          <option value="">every detector</option>
+          {detectors.map((d) => (
+            <option key={d.id} value={d.id}>
+              {d.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
         because <input name="reason" placeholder="e.g. database failover drill" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
       </label>
       <ActionButton
         label="Silence"
         mutation={MUTATIONS.silence}
-        variables={{ input: { streamId, endsAt, reason } }}
+        variables={{ input: { streamId, endsAt, reason, ...(detectorId ? { detectorId } : {}) } }}
         disabled={reason.trim() === ''}
         onDone={() => {
           setReason('');
