@@ -20,7 +20,8 @@ const REFUSAL_CODES = new Set(['BAD_USER_INPUT', 'NOT_FOUND', 'FORBIDDEN', 'UNAU
 const ANSWER_NOT_KEPT = new Set(['createApiKey']);
 
 /**
- * Mutations sent over HTTP with an Idempotency-Key header run at most once
+ * Mutations with an Idempotency-Key (the HTTP header, or `extensions.idempotencyKey`
+ * of the request, which graphql-ws can carry) run at most once
  * per API key and key: a retry of the same request within a day gets the
  * first answer again (with the header `Idempotent-Replayed: true` and
  * extensions.idempotency.replayed); the same key on another request is a
@@ -39,7 +40,7 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
     async onExecute({ args, setResultAndStopExecution }) {
       const ctx = args.contextValue;
       const request = (ctx as { request?: Request }).request;
-      const key = request?.headers.get(IDEMPOTENCY_HEADER) ?? null;
+      const key = request?.headers.get(IDEMPOTENCY_HEADER) ?? extensionKey(ctx);
       if (key === null || !ctx.principal) return undefined;
       const operation = getOperationAST(args.document, args.operationName ?? undefined);
       if (operation?.operation !== 'mutation') return undefined;
@@ -101,6 +102,16 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
       if (replayed.has(request)) response.headers.set(REPLAYED_HEADER, 'true');
     },
   };
+}
+
+/**
+ * The key a request carries in its GraphQL extensions (`{ "extensions": { "idempotencyKey": "..." } }`):
+ * the way for transports without headers of their own, graphql-ws above all.
+ */
+function extensionKey(ctx: Context): string | null {
+  const key = (ctx as { params?: { extensions?: Record<string, unknown> } }).params?.extensions?.idempotencyKey;
+  if (key === undefined || key === null) return null;
+  return typeof key === 'string' ? key : JSON.stringify(key);
 }
 
 function documentText(document: DocumentNode): string {

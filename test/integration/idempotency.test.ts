@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
@@ -180,6 +182,32 @@ describe('a mutation sent again with the same Idempotency-Key', () => {
     await post(h.secrets.ADMIN, REGISTER_DETECTOR, { input: detectorInput(name) });
     const second = await post(h.secrets.ADMIN, REGISTER_DETECTOR, { input: detectorInput(name) });
     expect(second.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'input.name' });
+  });
+});
+
+describe('over graphql-ws, with the key in the request extensions', () => {
+  it('runs a retried publishEvents once, and marks the second answer replayed', async () => {
+    const client = createWsClient({ url: h.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${operatorSecret}` }, retryAttempts: 0 });
+    const run = (key: string) =>
+      new Promise<{ data?: unknown; extensions?: Record<string, unknown> }>((resolve, reject) => {
+        let result: { data?: unknown; extensions?: Record<string, unknown> } = {};
+        client.subscribe(
+          { query: PUBLISH, variables: { streamId: stream.id, events: events(3) }, extensions: { idempotencyKey: key } },
+          { next: (value) => (result = value as typeof result), error: reject, complete: () => resolve(result) },
+        );
+      });
+    try {
+      const key = randomUUID();
+      const before = await topicEnd();
+      const first = await run(key);
+      const again = await run(key);
+      expect(first.data).toEqual({ publishEvents: { accepted: 3, rejected: [] } });
+      expect(first.extensions).toBeUndefined();
+      expect(again).toEqual({ data: first.data, extensions: { idempotency: { replayed: true } } });
+      expect(await topicEnd()).toBe(before + 3);
+    } finally {
+      await client.dispose();
+    }
   });
 });
 
