@@ -31,7 +31,7 @@ export class SilenceService {
   ) {}
 
   async create(input: CreateSilenceInput, actor: string, now = new Date()): Promise<Silence> {
-    const stream = await this.db.stream.findUnique({ where: { id: input.streamId }, select: { id: true, archivedAt: true } });
+    const stream = await this.db.stream.findUnique({ where: { id: input.streamId }, select: { id: true } });
     if (!stream) throw new NotFoundError('stream', input.streamId, 'input.streamId');
     if (input.detectorId != null) {
       const detector = await this.db.detector.findUnique({ where: { id: input.detectorId }, select: { streamId: true } });
