@@ -67,8 +67,12 @@ export class Catalog {
   /** The registry version this catalog was loaded at, and when. */
   version = '';
   loadedAt = 0;
+  /** Reloads in the order they began, and the newest one installed: reloads may overlap (a timer's and a batch's). */
+  private reloadsBegun = 0;
+  private reloadInstalled = 0;
 
   async reload(version?: string): Promise<void> {
+    const ticket = ++this.reloadsBegun;
     const loadedAt = Date.now();
     // Archived streams are not consumed and archived detectors not run (src/services/lifecycle.ts).
     const streams = await this.db.stream.findMany({
@@ -140,6 +144,11 @@ export class Catalog {
         })),
       });
     }
+    // A reload that began earlier but ended later read older rows: installing it would put back a
+    // catalog without what the newer one saw (a detector registered in between), for the batches
+    // that asked for the newer one.
+    if (ticket < this.reloadInstalled) return;
+    this.reloadInstalled = ticket;
     this.byTopic = next;
     this.models = models;
     this.loadedAt = loadedAt;
