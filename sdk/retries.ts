@@ -24,12 +24,11 @@ export function retryDelay(error: unknown, attempt: number, options: RetryOption
   if (!(error instanceof ClientError)) return error instanceof Error ? backoff : undefined; // no answer: the connection failed
   // The kept answer of an Idempotency-Key: asking again would only repeat it.
   if ((error.response.extensions as { idempotency?: { replayed?: boolean } } | undefined)?.idempotency?.replayed) return undefined;
-  const errors = error.response.errors ?? [];
-  const codes = errors.map((e) => (e.extensions as Record<string, unknown> | undefined)?.code);
-  const limited = errors.find((e) => (e.extensions as Record<string, unknown> | undefined)?.code === 'RATE_LIMITED');
-  if (limited) return Number((limited.extensions as Record<string, unknown>).retryAfterSeconds ?? 1) * 1000;
-  const stillRunning = errors.some((e) => (e.extensions as Record<string, unknown> | undefined)?.field === 'Idempotency-Key' && /still running/.test(e.message));
-  if (stillRunning || error.response.status >= 500 || codes.some((code) => PASSING_CODES.has(String(code)))) return backoff;
+  const errors = (error.response.errors ?? []).map((e) => ({ ...((e.extensions ?? {}) as { code?: string; field?: string; retryAfterSeconds?: number }), message: e.message }));
+  const limited = errors.find((e) => e.code === 'RATE_LIMITED');
+  if (limited) return Number(limited.retryAfterSeconds ?? 1) * 1000;
+  const stillRunning = errors.some((e) => e.field === 'Idempotency-Key' && /still running/.test(e.message));
+  if (stillRunning || error.response.status >= 500 || errors.some((e) => PASSING_CODES.has(String(e.code)))) return backoff;
   return undefined;
 }
 

@@ -83,13 +83,13 @@ export class IdempotencyStore {
    * holds a secret shown once (`keepAnswer` false) or is too large to keep.
    */
   async keep(slot: string, fingerprint: string, result: KeptResult, keepAnswer: boolean): Promise<void> {
-    const text = JSON.stringify(result);
-    const withheld: Withheld | undefined = !keepAnswer ? 'secret' : Buffer.byteLength(text) > MAX_KEPT_RESULT_BYTES ? 'size' : undefined;
-    const entry: Entry = withheld ? { fingerprint, state: 'done', result: null, withheld } : { fingerprint, state: 'done', result };
-    await withTimeout(this.redis.set(slot, JSON.stringify(entry), 'EX', this.times.doneSeconds), IDEMPOTENCY_REDIS_TIMEOUT_MS);
+    const withAnswer = keepAnswer ? JSON.stringify({ fingerprint, state: 'done', result } satisfies Entry) : undefined;
+    const withheld: Withheld | undefined = !withAnswer ? 'secret' : Buffer.byteLength(withAnswer) > MAX_KEPT_RESULT_BYTES ? 'size' : undefined;
+    const entry = withheld ? JSON.stringify({ fingerprint, state: 'done', result: null, withheld } satisfies Entry) : withAnswer!;
+    await withTimeout(this.redis.set(slot, entry, 'EX', this.times.doneSeconds), IDEMPOTENCY_REDIS_TIMEOUT_MS);
   }
 
-  /** Frees the key, so a retry runs the request again (its failure was one that may pass). */
+  /** Frees the key, so a retry runs the request again (it was refused: nothing ran). */
   async release(slot: string): Promise<void> {
     await withTimeout(this.redis.del(slot), IDEMPOTENCY_REDIS_TIMEOUT_MS);
   }

@@ -186,14 +186,19 @@ export class HealthService {
       ),
     ]);
     const endsOf = new Map(topics.map((topic, i) => [topic, ends[i]]));
-    const committedOf = new Map(topics.map((topic) => [topic, committed.filter((c) => c.topic === topic)]));
+    const committedOf = new Map<string, typeof committed>();
+    for (const offset of committed) {
+      const ofTopic = committedOf.get(offset.topic);
+      if (ofTopic) ofTopic.push(offset);
+      else committedOf.set(offset.topic, [offset]);
+    }
     const deadLetters = new Map(waiting.map((w) => [w.streamId, w._count._all]));
     return streams.map((stream, i) => {
       const [rates, canary] = perStream[i]!;
       const topicEnds = endsOf.get(stream.topic);
       return {
         stream,
-        ingestionLag: topicEnds ? lagOf(topicEnds, committedOf.get(stream.topic)!) : 0,
+        ingestionLag: topicEnds ? lagOf(topicEnds, committedOf.get(stream.topic) ?? []) : 0,
         eventsPerSecond: rates.eventsPerSecond,
         errorRate: rates.errorRate,
         deadLetters: deadLetters.get(stream.id) ?? 0,

@@ -5,7 +5,7 @@ import type { ContractCache, Validate } from './contracts.ts';
 import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../incidents/policy.ts';
 import type { GroupingContext } from '../incidents/writer.ts';
 import { PartitionCheck } from './partitioning.ts';
-import { LATE_EVENT_MS, type SilenceSpec } from './maintenance-silences.ts';
+import { LATE_EVENT_MS, silenceSpecOf, type SilenceSpec } from './maintenance-silences.ts';
 
 /** A detector's current version, as the worker runs it. */
 export interface DetectorSpec {
@@ -135,13 +135,7 @@ export class Catalog {
         detectors,
         partitions: stream.partitions,
         partitionCheck: this.byTopic.get(stream.topic)?.partitionCheck ?? new PartitionCheck(),
-        silences: stream.silences.map((silence) => ({
-          id: silence.id,
-          detectorId: silence.detectorId,
-          seriesKey: silence.seriesKey,
-          startsMs: silence.startsAt.getTime(),
-          endsMs: silence.endsAt.getTime(),
-        })),
+        silences: stream.silences.map(silenceSpecOf),
       });
     }
     // A reload that began earlier but ended later read older rows: installing it would put back a

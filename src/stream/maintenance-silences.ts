@@ -9,6 +9,11 @@ export interface SilenceSpec {
   endsMs: number;
 }
 
+/** A stored silence as the matcher takes it. */
+export function silenceSpecOf(row: { id: string; detectorId: string | null; seriesKey: string | null; startsAt: Date; endsAt: Date }): SilenceSpec {
+  return { id: row.id, detectorId: row.detectorId, seriesKey: row.seriesKey, startsMs: row.startsAt.getTime(), endsMs: row.endsAt.getTime() };
+}
+
 /**
  * Silences are kept in the catalog this long after they end, so an event that
  * arrives late (its event time inside a window that has closed) is still silenced.

@@ -4,6 +4,7 @@ import { newId } from '../core/ids.ts';
 import { CHANNELS } from '../pubsub/pubsub.ts';
 import { incidentPolicyOf } from '../services/detectors.ts';
 import { groupAnomalies, type GroupingResult } from '../incidents/writer.ts';
+import { silenceFor, silenceSpecOf } from '../stream/maintenance-silences.ts';
 import type { Services } from '../services/container.ts';
 import { serializeAnomaly } from '../stream/serialize.ts';
 import { boundsOf, breachScore, judge, metricOf, type SlaJudgement, type SlaMeasurements } from './sla-judge.ts';
@@ -131,14 +132,12 @@ export class SlaEvaluator {
         const open = await tx.incident.count({ where: { status: OPEN, anomalies: { some: { slaId: sla.id } } } });
         if (broken !== 1 || open > 0) return null;
       }
-      // A silence of the stream (or of this SLA's companion detector) holding now: the breach is recorded
-      // with it and opens no incident. Raised again only once the silence is over, if still broken.
-      const silence = await tx.silence.findFirst({
-        where: { streamId: sla.streamId, seriesKey: null, startsAt: { lte: now }, endsAt: { gt: now }, OR: [{ detectorId: null }, { detectorId: detector.id }] },
-        orderBy: { id: 'asc' },
-        select: { id: true },
-      });
-      if (silence && mode === 'again') return null;
+      // A silence of the stream (or of this SLA's companion detector) holding now, matched by the workers'
+      // rule (a breach has no series): the breach is recorded with it and opens no incident. Raised again
+      // only once the silence is over, if still broken.
+      const silences = await tx.silence.findMany({ where: { streamId: sla.streamId, endsAt: { gt: now } }, orderBy: { id: 'asc' } });
+      const silenceId = silenceFor(silences.map(silenceSpecOf), detector.id, null, now.getTime());
+      if (silenceId && mode === 'again') return null;
       const anomaly = await tx.anomaly.create({
         data: {
           id: newId('Anomaly'),
@@ -164,7 +163,7 @@ export class SlaEvaluator {
           schemaVersion: sla.stream.schemaVersion,
           traceparent: null,
           slaId: sla.id,
-          silenceId: silence?.id ?? null,
+          silenceId,
         },
       });
       const grouped = await groupAnomalies(tx, [anomaly], {
