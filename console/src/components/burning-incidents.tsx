@@ -6,7 +6,10 @@ import type { IncidentSummary } from '../types.ts';
 /** How many unresolved incidents the overview names; the rest are a link away. */
 export const BURNING_SHOWN = 8;
 
-/** The unresolved incidents by name, so the overview answers "what is burning" without a click. */
+/**
+ * The unresolved incidents by name, so the overview answers "what is burning" without a click.
+ * An age is never negative: a browser whose clock runs behind the server's reads 0s.
+ */
 export function BurningIncidents({ incidents, now }: { incidents: readonly IncidentSummary[]; now: number }) {
   if (incidents.length === 0) return <p class="muted">Nothing is burning: no open incident.</p>;
   const shown = [...incidents].sort(burningOrder).slice(0, BURNING_SHOWN);
@@ -17,7 +20,7 @@ export function BurningIncidents({ incidents, now }: { incidents: readonly Incid
         <li key={i.id}>
           <span class={`pill sev-${i.severity.toLowerCase()}`}>{i.severity}</span> <a href={href.incident(i.id)}>{i.title}</a>
           <div class="muted small">
-            open for {duration((now - Date.parse(i.openedAt)) / 1000)} · {i.anomalyCount} anomal{i.anomalyCount === 1 ? 'y' : 'ies'} ·{' '}
+            open for {duration(Math.max(0, now - Date.parse(i.openedAt)) / 1000)} · {i.anomalyCount} anomal{i.anomalyCount === 1 ? 'y' : 'ies'} ·{' '}
             {i.status === 'OPEN' ? <strong class="unacknowledged">not acknowledged</strong> : 'acknowledged'}
           </div>
         </li>

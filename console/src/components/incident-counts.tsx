@@ -15,7 +15,7 @@ type Page = { incidents: { edges: { node: IncidentSummary }[]; pageInfo: { hasNe
 export function IncidentCounts() {
   const open = useQuery(OPEN_INCIDENTS, {}, () => allPages(OPEN_INCIDENTS, {}, (d: Page) => d.incidents));
   useSubscription(LIVE_INCIDENT, {}, () => open.reload());
-  const now = useNow(30_000);
+  useTicks(30_000);
   const counts = SEVERITIES.map((severity) => ({ severity, count: open.data?.filter((i) => i.severity === severity).length ?? 0 }));
   return (
     <>
@@ -27,17 +27,17 @@ export function IncidentCounts() {
           </a>
         ))}
       </div>
-      {open.data && <BurningIncidents incidents={open.data} now={now} />}
+      {/* The clock is read at each render, not at the last tick: an incident re-read since the tick would otherwise be "open for -1s". */}
+      {open.data && <BurningIncidents incidents={open.data} now={Date.now()} />}
     </>
   );
 }
 
-/** The clock, read again every `everyMs`, so "open for" ages without a reload. */
-function useNow(everyMs: number): number {
-  const [now, setNow] = useState(Date.now());
+/** Renders again every `everyMs`, so "open for" ages without a reload. */
+function useTicks(everyMs: number): void {
+  const [, setTick] = useState(0);
   useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    const timer = setInterval(() => setTick((tick) => tick + 1), everyMs);
     return () => clearInterval(timer);
   }, [everyMs]);
-  return now;
 }
