@@ -77,8 +77,11 @@ export class TopicMembership {
    * version moved since it was loaded.
    */
   async streamFor(batch: IncomingBatch): Promise<StreamSpec | undefined> {
+    // The spec and the version it was loaded at are taken together, before any wait: a reload
+    // installed while the registry is asked must not lend its version to the older spec.
+    const { version, loadedAt } = this.catalog;
     const stream = this.catalog.stream(batch.topic);
-    if (!(await this.isStale(batch, stream))) return stream;
+    if (!(await this.isStale(batch, stream, version, loadedAt))) return stream;
     await this.reloadCatalog();
     return this.catalog.stream(batch.topic);
   }
@@ -91,11 +94,11 @@ export class TopicMembership {
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Error('the worker stopped'));
   }
 
-  private async isStale(batch: IncomingBatch, stream: StreamSpec | undefined): Promise<boolean> {
+  private async isStale(batch: IncomingBatch, stream: StreamSpec | undefined, version: string, loadedAt: number): Promise<boolean> {
     if (stream && newestSchemaVersion(batch) > stream.schemaVersion) return true;
     const newest = batch.messages.reduce((max, m) => Math.max(max, m.timestamp), 0);
-    if (newest < this.catalog.loadedAt) return false;
-    return (await this.ports.registry.current(newest)) !== this.catalog.version;
+    if (newest < loadedAt) return false;
+    return (await this.ports.registry.current(newest)) !== version;
   }
 
   private async reloadCatalog(): Promise<void> {

@@ -1,8 +1,12 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
 import { createDb, type Db } from '../../src/store/db.ts';
 import { Catalog } from '../../src/stream/catalog.ts';
 import { ContractCache } from '../../src/stream/contracts.ts';
+import { RegistryVersion } from '../../src/stream/registry-version.ts';
+import { TopicMembership } from '../../src/stream/topic-membership.ts';
+import type { IncomingBatch } from '../../src/stream/transport.ts';
 import { TEST_DATABASE_URL, uniqueName } from '../support/env.ts';
 
 /**
@@ -28,12 +32,29 @@ afterAll(async () => {
   await db?.$disconnect();
 });
 
+async function pausedStream(name: string): Promise<string> {
+  const streamId = newId('Stream');
+  await db.stream.create({ data: { id: streamId, name, topic: name, valueFields: ['latency_ms'], partitions: 1, retentionDays: 1, status: 'PAUSED' } });
+  await db.streamSchemaVersion.create({ data: { streamId, version: 1, schema: { type: 'object' }, createdBy: 'test' } });
+  return streamId;
+}
+
+async function addDetector(streamId: string, name: string): Promise<void> {
+  await db.detector.create({
+    data: {
+      id: newId('Detector'),
+      streamId,
+      name,
+      field: 'latency_ms',
+      versions: { create: { version: 1, kind: 'ZSCORE', params: { window: 30, threshold: 4, warmup: 10, direction: 'BOTH' }, mode: 'ACTIVE', severity: 'WARNING', createdBy: 'test' } },
+    },
+  });
+}
+
 describe('overlapping catalog reloads', () => {
   it('keep what the reload that began last read, whichever ends last', async () => {
-    const streamId = newId('Stream');
     const name = `${prefix}-s`;
-    await db.stream.create({ data: { id: streamId, name, topic: name, valueFields: ['latency_ms'], partitions: 1, retentionDays: 1, status: 'PAUSED' } });
-    await db.streamSchemaVersion.create({ data: { streamId, version: 1, schema: { type: 'object' }, createdBy: 'test' } });
+    const streamId = await pausedStream(name);
 
     // The first reload's streams query runs now; its answer is handed back only once `release` fires.
     const firstRead = gate();
@@ -62,15 +83,7 @@ describe('overlapping catalog reloads', () => {
     const older = catalog.reload('1');
     await firstRead.promise;
     // A detector arrives after the first reload read its rows; the second reload sees it.
-    await db.detector.create({
-      data: {
-        id: newId('Detector'),
-        streamId,
-        name: 'z',
-        field: 'latency_ms',
-        versions: { create: { version: 1, kind: 'ZSCORE', params: { window: 30, threshold: 4, warmup: 10, direction: 'BOTH' }, mode: 'ACTIVE', severity: 'WARNING', createdBy: 'test' } },
-      },
-    });
+    await addDetector(streamId, 'z');
     await catalog.reload('2');
     expect(catalog.stream(name)?.detectors.map((d) => d.name)).toEqual(['z']);
 
@@ -78,5 +91,48 @@ describe('overlapping catalog reloads', () => {
     await older;
     expect(catalog.stream(name)?.detectors.map((d) => d.name)).toEqual(['z']);
     expect(catalog.version).toBe('2');
+  });
+});
+
+describe('a batch and a reload at once', () => {
+  it('scores the batch with a catalog as new as its events, though a reload lands while the registry is asked', async () => {
+    const name = `${prefix}-b`;
+    const streamId = await pausedStream(name);
+    const registry = new RegistryVersion(db);
+    // The worker's registry: its first question is answered only once `release` fires.
+    const asked = gate();
+    const release = gate();
+    let held = true;
+    class HeldRegistry extends RegistryVersion {
+      override async current(since?: number): Promise<string> {
+        if (!held) return super.current(since);
+        held = false;
+        asked.fire();
+        await release.promise;
+        return super.current(since);
+      }
+    }
+    const membership = new TopicMembership(
+      { db, contracts: new ContractCache(db), registry: new HeldRegistry(db) },
+      [`${prefix}-b`],
+      pino({ level: 'silent' }),
+      () => {
+        throw new Error('a paused stream is not consumed');
+      },
+      { onBatch: async () => undefined, onAssignment: () => undefined },
+    );
+    await membership.catalog.reload(await registry.current());
+    expect(membership.stream(name)?.detectors).toEqual([]);
+
+    // A detector is registered (the version moves with it), then its stream's first events are produced.
+    await addDetector(streamId, 'z');
+    await registry.bump();
+    const batch: IncomingBatch = { topic: name, partition: 0, messages: [{ offset: '0', key: null, value: Buffer.from('{}'), timestamp: Date.now(), headers: {} }] };
+    const spec = membership.streamFor(batch);
+    await asked.promise;
+    // While the batch waits on the registry, the timer's reload installs the new catalog, and its version.
+    await membership.catalog.reload(await registry.current());
+    release.fire();
+    expect((await spec)?.detectors.map((d) => d.name)).toEqual(['z']);
   });
 });
