@@ -5,7 +5,8 @@ import type { ContractCache, Validate } from './contracts.ts';
 import { DEFAULT_INCIDENT_POLICY, type IncidentPolicy } from '../incidents/policy.ts';
 import type { GroupingContext } from '../incidents/writer.ts';
 import { PartitionCheck } from './partitioning.ts';
-import { LATE_EVENT_MS, silenceSpecOf, type SilenceSpec } from './maintenance-silences.ts';
+import { LATE_EVENT_MS, pipelineSilences, silenceSpecOf, type SilenceSpec } from './maintenance-silences.ts';
+import { SELF_STREAM_NAME } from '../incidents/self-monitoring-notices.ts';
 
 /** A detector's current version, as the worker runs it. */
 export interface DetectorSpec {
@@ -137,6 +138,12 @@ export class Catalog {
         partitionCheck: this.byTopic.get(stream.topic)?.partitionCheck ?? new PartitionCheck(),
         silences: stream.silences.map(silenceSpecOf),
       });
+    }
+    const self = [...next.values()].find((stream) => stream.name === SELF_STREAM_NAME);
+    if (self) {
+      // From every stream, consumed here or not: the self stream watches them all.
+      const watched = streams.filter((stream) => stream.name !== SELF_STREAM_NAME).map((stream) => ({ id: stream.id, silences: stream.silences.map(silenceSpecOf) }));
+      self.silences = pipelineSilences(self.silences ?? [], watched);
     }
     // A reload that began earlier but ended later read older rows: installing it would put back a
     // catalog without what the newer one saw (a detector registered in between), for the batches

@@ -35,3 +35,16 @@ export function silenceFor(silences: readonly SilenceSpec[] | undefined, detecto
   }
   return null;
 }
+
+/**
+ * What Vigil's self-monitoring stream takes from the streams it watches: a
+ * silence of a whole stream (every detector, every series) also covers the
+ * self-monitoring series about that stream (keyed by its id), so a maintenance
+ * window pages nobody about the pipeline it stops either. Oldest first, as silenceFor expects.
+ */
+export function pipelineSilences(own: readonly SilenceSpec[], watched: readonly { id: string; silences: readonly SilenceSpec[] }[]): SilenceSpec[] {
+  const taken = watched.flatMap((stream) =>
+    stream.silences.filter((s) => s.detectorId === null && s.seriesKey === null).map((s) => ({ ...s, seriesKey: stream.id })),
+  );
+  return [...own, ...taken].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Worker } from '../../src/stream/worker-options.ts';
+import { Catalog } from '../../src/stream/catalog.ts';
+import { ContractCache } from '../../src/stream/contracts.ts';
+import { silenceFor } from '../../src/stream/maintenance-silences.ts';
+import { ensureSelfStream, SELF_STREAM_NAME, SELF_STREAM_TOPIC } from '../../src/workflows/self-monitor.ts';
 import { uniqueName } from '../support/env.ts';
-import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, type Harness } from '../support/harness.ts';
+import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, startHarness, startTestWorker, testConfig, type Harness } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';
 
 /**
@@ -119,6 +123,28 @@ describe('a silence', () => {
     const listed = `query($s: ID!, $e: Boolean) { silences(streamId: $s, includeEnded: $e) { edges { node { id endedBy } } } }`;
     expect((await viewer.request<{ silences: { edges: unknown[] } }>(listed, { s: stream.id })).silences.edges).toEqual([]);
     expect((await viewer.request<{ silences: { edges: unknown[] } }>(listed, { s: stream.id, e: true })).silences.edges).toHaveLength(1);
+  });
+});
+
+describe("a whole stream's silence", () => {
+  it("also covers Vigil's self-monitoring of that stream's pipeline, as a worker of the self stream loads it", async () => {
+    const { stream } = await setUp();
+    const { stream: other, first: otherDetector } = await setUp();
+    const now = Date.now();
+    const window = { startsAt: new Date(now - 60_000).toISOString(), endsAt: new Date(now + 3_600_000).toISOString() };
+    const whole = await create({ streamId: stream.id, ...window, reason: 'broker upgrade' });
+    // Narrower silences say nothing about the pipeline: its lag is not one detector's or one series'.
+    await create({ streamId: other.id, detectorId: otherDetector, ...window, reason: 'one detector' });
+    await create({ streamId: other.id, seriesKey: 'web-1', ...window, reason: 'one host' });
+    const self = await ensureSelfStream(h.runtime.services, testConfig(), h.runtime.services.ports.log);
+    const lag = await db().detector.findFirstOrThrow({ where: { streamId: self.id, name: 'lag' } });
+
+    const catalog = new Catalog(db(), new ContractCache(db()), [SELF_STREAM_NAME]);
+    await catalog.reload();
+    const silences = catalog.stream(SELF_STREAM_TOPIC)?.silences;
+    expect(silenceFor(silences, lag.id, stream.id, now)).toBe(whole.id);
+    expect(silenceFor(silences, lag.id, other.id, now)).toBeNull();
+    expect(silenceFor(silences, lag.id, stream.id, Date.parse(window.endsAt))).toBeNull();
   });
 });
 

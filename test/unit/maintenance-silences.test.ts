@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silenceFor, type SilenceSpec } from '../../src/stream/maintenance-silences.ts';
+import { pipelineSilences, silenceFor, type SilenceSpec } from '../../src/stream/maintenance-silences.ts';
 
 const window = (id: string, over: Partial<SilenceSpec> = {}): SilenceSpec => ({ id, detectorId: null, seriesKey: null, startsMs: 1_000, endsMs: 2_000, ...over });
 
@@ -21,5 +21,25 @@ describe('which silence an anomaly falls in', () => {
     expect(silenceFor([window('older'), window('newer')], 'det_a', null, 1_500)).toBe('older');
     expect(silenceFor(undefined, 'det_a', null, 1_500)).toBeNull();
     expect(silenceFor([], 'det_a', null, 1_500)).toBeNull();
+  });
+});
+
+describe("the self-monitoring stream's silences", () => {
+  it("take each watched stream's whole-stream silences, scoped to that stream's series, oldest first with its own", () => {
+    const own = [window('s2-own', { detectorId: 'det_lag' })];
+    const watched = [
+      { id: 'str_a', silences: [window('s3-a'), window('s1-a-detector', { detectorId: 'det_x' }), window('s4-a-series', { seriesKey: 'web-1' })] },
+      { id: 'str_b', silences: [window('s0-b')] },
+    ];
+    const silences = pipelineSilences(own, watched);
+    expect(silences.map((s) => [s.id, s.detectorId, s.seriesKey])).toEqual([
+      ['s0-b', null, 'str_b'],
+      ['s2-own', 'det_lag', null],
+      ['s3-a', null, 'str_a'],
+    ]);
+    // The self stream's series are the watched streams' ids: each is silenced by its own stream's silence only.
+    expect(silenceFor(silences, 'det_errors', 'str_a', 1_500)).toBe('s3-a');
+    expect(silenceFor(silences, 'det_errors', 'str_c', 1_500)).toBeNull();
+    expect(pipelineSilences([], [])).toEqual([]);
   });
 });
