@@ -1,6 +1,6 @@
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { getSdk, type Sdk } from './generated/index.ts';
-import { retryingWrapper, type RetryOptions } from './retries.ts';
+import { keyEveryCall, retryingWrapper, type RetryOptions } from './retries.ts';
 
 export * from './generated/index.ts';
 export * from './live.ts';
@@ -19,14 +19,14 @@ export type VigilClient = Sdk;
  *
  * With `{ retries: n }`, a call whose answer may change (the connection
  * failed, a 5xx, INTERNAL, RATE_LIMITED) is tried again up to n times, and
- * every mutation call carries an Idempotency-Key of its own, so a retried
- * mutation runs once (docs/api.md, "Retries and idempotency"). Without it,
- * pass your own key per call to retry across processes:
+ * every call carries an Idempotency-Key of its own, so a retried mutation runs
+ * once (docs/api.md, "Retries and idempotency"). To retry across processes,
+ * keep your own key and pass it per call; it is sent as it is, retries or not:
  * `client.publishEvents(vars, { 'Idempotency-Key': key })`.
  */
 export function createVigilClient(url: string, apiKey: string, retry: Partial<RetryOptions> = {}): VigilClient {
   const client = new GraphQLClient(url, { headers: { authorization: 'Bearer ' + apiKey } });
-  return retry.retries ? getSdk(client, retryingWrapper({ ...retry, retries: retry.retries })) : getSdk(client);
+  return retry.retries ? keyEveryCall(getSdk(client, retryingWrapper({ ...retry, retries: retry.retries }))) : getSdk(client);
 }
 
 /** A GraphQL error as the Vigil contract shapes it. */

@@ -33,17 +33,17 @@ export function retryDelay(error: unknown, attempt: number, options: RetryOption
 }
 
 /**
- * Retries calls whose answer may change. Each mutation call gets an Idempotency-Key of
- * its own, sent with every try, so a try whose answer was lost after the server ran it
- * (a timeout, a dropped connection) is answered from the first run instead of running twice.
+ * Retries calls whose answer may change. Safe for mutations only with the key of
+ * keyEveryCall: every try of a call then carries the same Idempotency-Key, so a try
+ * whose answer was lost after the server ran it (a timeout, a dropped connection) is
+ * answered from the first run instead of running twice.
  */
 export function retryingWrapper(options: RetryOptions): SdkFunctionWrapper {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  return async (action, _operationName, operationType) => {
-    const headers = operationType === 'mutation' ? { 'Idempotency-Key': randomUUID() } : undefined;
+  return async (action) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await action(headers);
+        return await action();
       } catch (error) {
         const delay = attempt < options.retries ? retryDelay(error, attempt, options) : undefined;
         if (delay === undefined) throw error;
@@ -51,4 +51,29 @@ export function retryingWrapper(options: RetryOptions): SdkFunctionWrapper {
       }
     }
   };
+}
+
+const KEY_HEADER = 'idempotency-key';
+
+type CallHeaders = Record<string, string> | undefined;
+
+/**
+ * Gives every call of `sdk` that carries no Idempotency-Key one of its own, made
+ * once per call and so sent with each of its tries; a key the caller passes
+ * (say, one kept across a restart of the script) is sent as it is. Queries get
+ * one too and ignore it: the generated methods do not say which are mutations,
+ * and the header costs nothing. Done per call, not in the wrapper, because the
+ * wrapper's headers are merged over the caller's and would replace its key.
+ */
+export function keyEveryCall<S extends object>(sdk: S): S {
+  const keyed = Object.entries(sdk).map(([name, call]) => {
+    const method = call as (variables?: unknown, headers?: CallHeaders, signal?: unknown) => Promise<unknown>;
+    return [name, (variables?: unknown, headers?: CallHeaders, signal?: unknown) => method(variables, withKey(headers), signal)];
+  });
+  return Object.fromEntries(keyed) as S;
+}
+
+function withKey(headers: CallHeaders): Record<string, string> {
+  if (headers && Object.keys(headers).some((name) => name.toLowerCase() === KEY_HEADER)) return headers;
+  return { ...headers, 'Idempotency-Key': randomUUID() };
 }

@@ -26,11 +26,13 @@ interface LossyProxy {
   drop: number;
   /** Requests forwarded, and whether Vigil's answer to each said it replayed a kept one. */
   forwarded: { replayed: boolean }[];
+  /** The Idempotency-Key each forwarded request carried. */
+  keys: (string | undefined)[];
   server: Server;
 }
 
 async function startLossyProxy(upstream: string): Promise<LossyProxy> {
-  const state = { drop: 0, forwarded: [] as { replayed: boolean }[] };
+  const state = { drop: 0, forwarded: [] as { replayed: boolean }[], keys: [] as (string | undefined)[] };
   const server = createServer(async (request, response) => {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -38,6 +40,7 @@ async function startLossyProxy(upstream: string): Promise<LossyProxy> {
     const answer = await fetch(upstream, { method: request.method, headers, body: Buffer.concat(chunks) });
     const body = Buffer.from(await answer.arrayBuffer());
     state.forwarded.push({ replayed: answer.headers.get('idempotent-replayed') === 'true' });
+    state.keys.push(headers['idempotency-key']);
     if (state.drop > 0) {
       state.drop -= 1;
       request.socket.destroy();
@@ -74,8 +77,11 @@ describe('createVigilClient with retries', () => {
     const before = await topicEnd();
     proxy.forwarded = [];
     proxy.drop = 2;
+    proxy.keys = [];
     const answer = await client.publishEvents({ streamId: stream.id, events: events(5) });
     expect(answer.publishEvents).toEqual({ accepted: 5, rejected: [] });
+    expect(new Set(proxy.keys).size).toBe(1);
+    expect(proxy.keys[0]).toMatch(/^[0-9a-f-]{36}$/);
     // Three tries reached Vigil: the first ran, the next two were answered from it.
     expect(proxy.forwarded).toEqual([{ replayed: false }, { replayed: true }, { replayed: true }]);
     expect(await topicEnd()).toBe(before + 5);
@@ -88,6 +94,24 @@ describe('createVigilClient with retries', () => {
     await expect(plain.publishEvents({ streamId: stream.id, events: events(5) })).rejects.toThrow();
     await plain.publishEvents({ streamId: stream.id, events: events(5) });
     expect(await topicEnd()).toBe(before + 10);
+  });
+
+  it('sends a key passed per call with every try, so a retry from another process is answered from the first run', async () => {
+    const key = `script-run-${Date.now()}`;
+    const before = await topicEnd();
+    proxy.forwarded = [];
+    proxy.keys = [];
+    proxy.drop = 2;
+    // The script gives up (both answers lost), as one that crashed would; the first try ran.
+    const crashed = createVigilClient(proxy.url, operatorSecret, { retries: 1, ...noWait });
+    await expect(crashed.publishEvents({ streamId: stream.id, events: events(4) }, { 'Idempotency-Key': key })).rejects.toThrow();
+    // Run again with the key it kept.
+    const restarted = createVigilClient(proxy.url, operatorSecret, { retries: 3, ...noWait });
+    const answer = await restarted.publishEvents({ streamId: stream.id, events: events(4) }, { 'Idempotency-Key': key });
+    expect(answer.publishEvents).toEqual({ accepted: 4, rejected: [] });
+    expect(proxy.keys).toEqual([key, key, key]);
+    expect(proxy.forwarded).toEqual([{ replayed: false }, { replayed: true }, { replayed: true }]);
+    expect(await topicEnd()).toBe(before + 4);
   });
 
   it('does not retry a refusal: it would only be refused again', async () => {
