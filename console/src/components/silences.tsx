@@ -48,7 +48,18 @@ function SilenceItem({ silence: s, role, showStream, onChange }: { silence: Sile
 const REREAD_MS = 30_000;
 
 /** The silences holding or to come, of one stream or of all (the overview's "what is muted"). */
-export function SilenceList({ streamId, role, detectors = [] }: { streamId?: string; role: Role; detectors?: { id: string; name: string }[] }) {
+export function SilenceList({
+  streamId,
+  role,
+  detectors = [],
+  keyField = null,
+}: {
+  streamId?: string;
+  role: Role;
+  detectors?: { id: string; name: string }[];
+  /** The stream's key field: when it has one, the form can silence one series. */
+  keyField?: string | null;
+}) {
   const silences = useQuery<SilencesData>(SILENCES, streamId ? { streamId } : {});
   const { reload } = silences;
   useEffect(() => {
@@ -67,16 +78,19 @@ export function SilenceList({ streamId, role, detectors = [] }: { streamId?: str
           ))}
         </ul>
       )}
-      {streamId && allows(role, 'OPERATOR') && <SilenceForm streamId={streamId} detectors={detectors} onDone={silences.reload} />}
+      {streamId && allows(role, 'OPERATOR') && <SilenceForm streamId={streamId} detectors={detectors} keyField={keyField} onDone={silences.reload} />}
     </>
   );
 }
 
-/** Silences this stream now, for a while, with a reason; every detector or only one. */
-function SilenceForm({ streamId, detectors, onDone }: { streamId: string; detectors: { id: string; name: string }[]; onDone: () => void }) {
+/** Silences this stream now, for a while, with a reason; every detector or only one, every series or only one. */
+function SilenceForm(props: { streamId: string; detectors: { id: string; name: string }[]; keyField: string | null; onDone: () => void }) {
+  const { streamId, detectors, keyField, onDone } = props;
   const [minutes, setMinutes] = useState(60);
   const [detectorId, setDetectorId] = useState('');
+  const [seriesKey, setSeriesKey] = useState('');
   const [reason, setReason] = useState('');
+  const series = seriesKey.trim();
   const endsAt = new Date(Date.now() + minutes * 60_000).toISOString();
   return (
     <div class="controls" data-testid="silence-form">
@@ -101,19 +115,29 @@ function SilenceForm({ streamId, detectors, onDone }: { streamId: string; detect
           ))}
         </select>
       </label>
+      {keyField && (
+        <label>
+          on {keyField} <input name="series" placeholder="every series" value={seriesKey} onInput={(e) => setSeriesKey(e.currentTarget.value)} />
+        </label>
+      )}
       <label>
         because <input name="reason" placeholder="e.g. database failover drill" value={reason} onInput={(e) => setReason(e.currentTarget.value)} />
       </label>
       <ActionButton
         label="Silence"
         mutation={MUTATIONS.silence}
-        variables={{ input: { streamId, endsAt, reason, ...(detectorId ? { detectorId } : {}) } }}
+        variables={{ input: { streamId, endsAt, reason, ...(detectorId ? { detectorId } : {}), ...(series ? { seriesKey: series } : {}) } }}
         disabled={reason.trim() === ''}
         onDone={() => {
           setReason('');
+          setSeriesKey('');
           onDone();
         }}
       />
+      <p class="muted small hint">
+        Anomalies in a silence are recorded and open no incident. Silencing every detector and every series also mutes Vigil's own alerts about
+        this stream's pipeline (lag, errors, canary).
+      </p>
     </div>
   );
 }

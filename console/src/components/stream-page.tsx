@@ -82,7 +82,7 @@ export function StreamPage({ id, role }: { id: string; role: Role }) {
           <h2>SLAs</h2>
           <SlasTable slas={stream.slas} />
           <h2>Silences</h2>
-          <SilenceList streamId={stream.id} role={role} detectors={stream.detectors} />
+          <SilenceList streamId={stream.id} role={role} detectors={stream.detectors} keyField={stream.keyField} />
         </section>
         <section class="panel feed-panel">
           <h2>Live anomalies on this stream</h2>
