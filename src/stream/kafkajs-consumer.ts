@@ -1,6 +1,9 @@
 import { Kafka, logLevel, type Consumer, type KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { withTimeout } from '../core/with-timeout.ts';
 import { recordConsumerCrash } from '../telemetry/metrics.ts';
+import type { MemberRecords } from './dead-members.ts';
+import { removeGroupMembers } from './kafka-leave-group.ts';
 import type { ConsumerHandlers, EventConsumer, IncomingMessage, TopicPartition } from './transport.ts';
 
 export interface KafkajsConsumerOptions {
@@ -13,7 +16,15 @@ export interface KafkajsConsumerOptions {
   /** Bytes fetched per partition at most, which bounds a batch. */
   maxBytesPerPartition?: number;
   sessionTimeoutMs?: number;
+  /** Where this host's members of the group are recorded: a consumer first removes those of dead processes (dead-members.ts). */
+  members?: MemberRecords;
 }
+
+/** How long a start waits on removing dead members before it joins anyway (and waits out their sessions). */
+const EVICTION_WAIT_MS = 5_000;
+
+/** Consumers started in this process so far: each one's member record has a name of its own. */
+let consumersStarted = 0;
 
 /**
  * Backoff of every kafkajs request and of the consumer's restart after a
@@ -29,6 +40,7 @@ export const KAFKA_RETRY = { initialRetryTime: 100, maxRetryTime: 1_000, retries
 export class KafkajsConsumer implements EventConsumer {
   private consumer: Consumer | undefined;
   private readonly kafka: Kafka;
+  private recordName: string | undefined;
 
   constructor(private readonly options: KafkajsConsumerOptions) {
     const { log } = options;
@@ -46,6 +58,9 @@ export class KafkajsConsumer implements EventConsumer {
   }
 
   async start(topics: string[], handlers: ConsumerHandlers): Promise<void> {
+    await this.removeDeadMembers();
+    const recordName = `${process.pid}-${++consumersStarted}`;
+    this.recordName = recordName;
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
@@ -62,6 +77,7 @@ export class KafkajsConsumer implements EventConsumer {
         partitions.map((partition) => ({ topic, partition })),
       );
       handlers.onAssignment(assigned);
+      this.options.members?.remember(recordName, event.payload.memberId).catch((error: unknown) => this.options.log.warn({ err: error }, 'group member not recorded'));
     });
     // A crash stops consumption: kafkajs restarts the consumer after a retriable one, nothing does after the others.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -105,6 +121,27 @@ export class KafkajsConsumer implements EventConsumer {
     const consumer = this.consumer;
     this.consumer = undefined;
     if (consumer) await consumer.disconnect();
+    // It left the group: nothing for a successor to remove.
+    if (this.recordName) await this.options.members?.forget(this.recordName).catch(() => undefined);
+  }
+
+  /**
+   * Removes the members that processes of this host held when they died, so
+   * this consumer's join does not wait for their sessions to time out. Best
+   * effort and bounded: when it fails, the join waits them out as before.
+   */
+  private async removeDeadMembers(): Promise<void> {
+    const { members, log, brokers, clientId, groupId } = this.options;
+    if (!members) return;
+    try {
+      const dead = await members.ofDeadProcesses();
+      if (dead.length === 0) return;
+      const outcomes = await withTimeout(removeGroupMembers({ brokers, clientId, groupId, memberIds: dead.map((d) => d.memberId) }), EVICTION_WAIT_MS);
+      log.info({ groupId, outcomes }, 'removed the group members of processes that died');
+      await Promise.all(dead.map((d) => members.forget(d.name)));
+    } catch (error) {
+      log.warn({ err: error, groupId }, 'could not remove the group members of dead processes; joining anyway');
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import type { StartupReport } from '../core/readiness.ts';
+import { MemberRecords } from './dead-members.ts';
 import { KafkajsConsumer } from './kafkajs-consumer.ts';
 import type { WorkerPorts } from './ports.ts';
 import type { EventConsumer } from './transport.ts';
@@ -24,13 +25,15 @@ export function kafkaGroupOf(config: Pick<Config, 'consumerGroup' | 'workerStrea
 
 /** The worker's consumer as configured: kafkajs, in the group of kafkaGroupOf. */
 export function configuredConsumer(config: Config, log: Logger): EventConsumer {
+  const groupId = kafkaGroupOf(config);
   return new KafkajsConsumer({
     brokers: config.kafkaBrokers,
-    groupId: kafkaGroupOf(config),
+    groupId,
     clientId: `vigil-worker-${process.pid}`,
     log: log.child({ component: 'kafka-consumer' }),
     maxBytesPerPartition: config.fetchMaxBytes,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    members: MemberRecords.forGroup(config.stateDir, groupId),
   });
 }
 

@@ -127,8 +127,8 @@ describe('vigil start over a registry of 200 big schemas', () => {
     );
     expect(second.healthzAfterMs).toBeLessThan(HEALTHZ_WITHIN_MS);
     expect(commitsAfterMs).toBeLessThan(COMMITS_AGAIN_WITHIN_MS);
-    // The dead member holds the group until its session times out: meanwhile /readyz answered 503,
-    // STARTING, with what each part still waited for, while /healthz answered.
+    // Until the worker had its partitions (the dead process's member removed first, dead-member.test.ts),
+    // /readyz answered 503, STARTING, with what each part still waited for, while /healthz answered.
     expect(second.pending.length).toBeGreaterThan(0);
     expect(second.pending.every((p) => p.body.status === 'STARTING')).toBe(true);
     for (const part of second.pending.flatMap((p) => p.body.components.filter((c) => c.status === 'STARTING'))) expect(part.detail).toMatch(/\w/);
