@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -62,15 +62,21 @@ export class MemberRecords {
 
   /** Records (or replaces) the member `name` holds now. Written whole, then renamed: a reader never sees half a record. */
   async remember(name: string, memberId: string): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const record: MemberRecord = { host: this.host, pid: process.pid, instance: THIS_INSTANCE, memberId };
     const path = join(this.dir, `${name}.json`);
-    await writeFile(`${path}.tmp`, JSON.stringify(record));
-    await rename(`${path}.tmp`, path);
+    const write = async () => {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await writeFile(`${path}.tmp`, JSON.stringify(record));
+      await rename(`${path}.tmp`, path);
+    };
+    // Once more if the directory went away in between: another consumer's forget removed it as empty.
+    await write().catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? write() : Promise.reject(error)));
   }
 
+  /** Deletes the record, and the group's directory once no record is left, so groups that come and go leave nothing behind. */
   async forget(name: string): Promise<void> {
     await rm(join(this.dir, `${name}.json`), { force: true });
+    await rmdir(this.dir).catch(() => undefined);
   }
 
   /** The members of processes of this host that are gone. Unreadable records are skipped: they are someone's half-written file or not ours. */

@@ -43,6 +43,12 @@ describe('MemberRecords', () => {
     await records.forget('a');
     await records.forget('a');
     expect((await readdir(dir)).sort()).toEqual(['dead.json', 'half.json']);
+    // The last record forgotten takes the group's directory with it; a new record makes it again.
+    await records.forget('dead');
+    await records.forget('half');
+    await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
+    await records.remember('b', 'member-3');
+    expect(await readdir(dir)).toEqual(['b.json']);
     expect(THIS_INSTANCE).toMatch(/^[0-9a-f-]{36}$/);
   });
 
