@@ -62,6 +62,13 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
         setResultAndStopExecution(refuse(new ConflictError(`this ${FIELD} was used for another request (operation or variables) in the last 24 hours: use a new key for a new request`, FIELD)));
         return undefined;
       }
+      if (claim.kind === 'in-doubt') {
+        const message =
+          `the request with this ${FIELD} began at ${claim.startedAt.toISOString()} and never answered (its gateway stopped, or its answer ` +
+          `could not be kept): it may have taken effect. Read the outcome with a query; to run it again, send a new key`;
+        setResultAndStopExecution(refuse(new ConflictError(message, FIELD)));
+        return undefined;
+      }
       if (claim.kind === 'in-progress') {
         setResultAndStopExecution(refuse(new ConflictError(`a request with this ${FIELD} is still running: retry once it has answered`, FIELD)));
         return undefined;
@@ -92,7 +99,7 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
             if (!ran) await store.release(slot);
             else await store.keep(slot, fingerprint, keptOf(single, quiet), keepAnswer);
           } catch (error) {
-            // The mutation has run; only its record is lost, and the running claim expires within minutes.
+            // The mutation has run; only its answer is lost: once the claim is older than runningSeconds, a retry is told the outcome is unknown.
             log.warn({ err: error }, 'idempotency: the result could not be kept');
           }
         },

@@ -17,6 +17,7 @@ export interface KeptResult {
 export type Claim =
   | { kind: 'claimed' }
   | { kind: 'in-progress' }
+  | { kind: 'in-doubt'; startedAt: Date }
   | { kind: 'other-request' }
   | { kind: 'done'; result: KeptResult | null; withheld?: Withheld };
 
@@ -26,11 +27,13 @@ export type Withheld = 'secret' | 'size';
 interface Entry {
   fingerprint: string;
   state: 'running' | 'done';
+  /** When a running request began (epoch ms). */
+  startedAt?: number;
   result?: KeptResult | null;
   withheld?: Withheld;
 }
 
-/** How long keys live: a running claim briefly (a crashed gateway must not hold a key for a day), a result for a day. */
+/** How long a request may run before a retry is told its outcome is unknown, and how long a key is kept. */
 export interface IdempotencyTimes {
   runningSeconds: number;
   doneSeconds: number;
@@ -56,6 +59,8 @@ export class IdempotencyStore {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly times: IdempotencyTimes = IDEMPOTENCY_TIMES,
+    /** The clock (a test passes one that stands in the past, as a gateway that died long ago). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The record's Redis key. Hashed, so any header text makes a well-formed key and nothing of it is stored in clear. */
@@ -63,17 +68,24 @@ export class IdempotencyStore {
     return `${this.prefix}:idempotency:${sha256(apiKeyId)}:${sha256(idempotencyKey)}`;
   }
 
+  /**
+   * A running claim is kept as long as an answer would be: a request whose gateway died
+   * mid-way, or whose answer Redis lost, may have taken effect, and running it again
+   * could do it twice (publish the events again). Past `runningSeconds`, a retry is told so.
+   */
   async claim(slot: string, fingerprint: string): Promise<Claim> {
-    const running: Entry = { fingerprint, state: 'running' };
+    const running: Entry = { fingerprint, state: 'running', startedAt: this.now() };
     // Twice at most: a record that expires between the SET and the GET is simply free again.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const set = this.redis.set(slot, JSON.stringify(running), 'EX', this.times.runningSeconds, 'NX');
+      const set = this.redis.set(slot, JSON.stringify(running), 'EX', this.times.doneSeconds, 'NX');
       if ((await withTimeout(set, IDEMPOTENCY_REDIS_TIMEOUT_MS)) === 'OK') return { kind: 'claimed' };
       const raw = await withTimeout(this.redis.get(slot), IDEMPOTENCY_REDIS_TIMEOUT_MS);
       if (raw === null) continue;
       const entry = JSON.parse(raw) as Entry;
       if (entry.fingerprint !== fingerprint) return { kind: 'other-request' };
-      return entry.state === 'running' ? { kind: 'in-progress' } : { kind: 'done', result: entry.result ?? null, withheld: entry.withheld };
+      if (entry.state === 'done') return { kind: 'done', result: entry.result ?? null, withheld: entry.withheld };
+      const startedAt = entry.startedAt ?? this.now();
+      return this.now() - startedAt < this.times.runningSeconds * 1000 ? { kind: 'in-progress' } : { kind: 'in-doubt', startedAt: new Date(startedAt) };
     }
     return { kind: 'in-progress' };
   }

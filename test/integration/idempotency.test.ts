@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVigilClient } from '../../sdk/index.ts';
 import { useIdempotency } from '../../src/gateway/idempotency-plugin.ts';
-import { IdempotencyStore } from '../../src/gateway/idempotency-store.ts';
+import { IDEMPOTENCY_TIMES, IdempotencyStore, requestFingerprint } from '../../src/gateway/idempotency-store.ts';
 import { toClientError } from '../../src/schema/errors.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { registerLatencyStream, startHarness, type Harness } from '../support/harness.ts';
@@ -114,6 +114,32 @@ describe('a mutation sent again with the same Idempotency-Key', () => {
     const fixed = await post(h.secrets.ADMIN, REGISTER_DETECTOR, { input: { ...bad.input, params: { window: 50 } } }, key);
     expect(fixed.body.errors).toBeUndefined();
     expect(await detectorsNamed(bad.input.name)).toBe(1);
+  });
+
+  it('refuses, and does not run, the retry of a request that never answered: it may have taken effect', async () => {
+    const operator = await h.createKey('OPERATOR');
+    const variables = { streamId: stream.id, events: events(3) };
+    const key = randomUUID();
+    // A gateway claimed this request three minutes ago and died before answering: its claim is all that is left.
+    const prefix = h.runtime.services.ports.config.queuePrefix;
+    const longAgo = new IdempotencyStore(h.runtime.services.ports.redis, prefix, IDEMPOTENCY_TIMES, () => Date.now() - 3 * 60_000);
+    const slot = longAgo.slotOf(operator.id, key);
+    expect(await longAgo.claim(slot, requestFingerprint(PUBLISH, undefined, variables))).toEqual({ kind: 'claimed' });
+    const before = await topicEnd();
+    const retry = await post(operator.secret, PUBLISH, variables, key);
+    expect(retry.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'Idempotency-Key' });
+    expect(retry.body.errors?.[0]?.message).toMatch(/never answered .* it may have taken effect\. Read the outcome with a query; to run it again, send a new key$/);
+    expect(await topicEnd()).toBe(before);
+    // The claim is kept as long as an answer would be (a day), not dropped after minutes.
+    expect(await h.runtime.services.ports.redis.ttl(slot)).toBeGreaterThan(IDEMPOTENCY_TIMES.doneSeconds - 60);
+
+    // A claim younger than that is a request still running: retry later.
+    const recentKey = randomUUID();
+    const now = new IdempotencyStore(h.runtime.services.ports.redis, prefix);
+    await now.claim(now.slotOf(operator.id, recentKey), requestFingerprint(PUBLISH, undefined, variables));
+    const early = await post(operator.secret, PUBLISH, variables, recentKey);
+    expect(early.body.errors?.[0]?.message).toMatch(/still running/);
+    expect(await topicEnd()).toBe(before);
   });
 
   it('stores nothing for a refused call: a VIEWER sending mutations with fresh keys leaves no record in Redis', async () => {
