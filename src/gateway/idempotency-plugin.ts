@@ -64,8 +64,8 @@ export function useIdempotency(store: IdempotencyStore, log: Logger): Plugin<Con
       }
       if (claim.kind === 'in-doubt') {
         const message =
-          `the request with this ${FIELD} began at ${claim.startedAt.toISOString()} and never answered (its gateway stopped, or its answer ` +
-          `could not be kept): it may have taken effect. Read the outcome with a query; to run it again, send a new key`;
+          `the request with this ${FIELD} began at ${claim.startedAt.toISOString()} and never answered (its gateway may have stopped, or ` +
+          `its answer could not be kept): it may have taken effect. Read the outcome with a query; to run it again, send a new key`;
         setResultAndStopExecution(refuse(new ConflictError(message, FIELD)));
         return undefined;
       }
