@@ -69,6 +69,18 @@ export class SilenceService {
     return ended;
   }
 
+  /**
+   * How many silences are in force now on each stream not archived, 0 included, by stream name
+   * (for /metrics: a gauge keeps a series it stops hearing of at its last value, so an ended silence must read 0).
+   */
+  async activeByStream(now = new Date()): Promise<{ stream: string; active: number }[]> {
+    return this.db.$queryRaw<{ stream: string; active: number }[]>`
+      SELECT s."name" AS "stream", count(x."id")::int AS "active"
+      FROM "Stream" s LEFT JOIN "Silence" x ON x."streamId" = s."id" AND x."startsAt" <= ${now} AND x."endsAt" > ${now}
+      WHERE s."archivedAt" IS NULL
+      GROUP BY s."name"`;
+  }
+
   /** Silences newest first; by default only those not over yet (holding or to come). */
   list(filter: { streamId?: string | null; includeEnded?: boolean | null }, args: PageArgs, now = new Date()): Promise<Connection<Silence>> {
     return paginate(args, ({ take, afterId }) =>

@@ -39,6 +39,13 @@ let instruments: Instruments | undefined;
 /** Sources read when metrics are collected (a scrape, an OTLP export), registered by the components that own them. */
 const lagSources = new Set<() => Promise<LagReading[]>>();
 const queueSources = new Map<string, () => Promise<QueueCounts>>();
+const silenceSources = new Set<() => Promise<SilenceReading[]>>();
+
+/** Silences in force on a stream now. */
+export interface SilenceReading {
+  stream: string;
+  active: number;
+}
 
 /** A source that does not answer within this long is skipped for this collection. */
 const OBSERVE_TIMEOUT_MS = 3000;
@@ -148,6 +155,14 @@ export function installMetrics(meter: Meter): void {
       description: 'Share of events over the last minute that were dead-lettered or in a batch that failed, by stream',
     })
     .addCallback((result) => observeWindows(result, 'errorRate'));
+  meter
+    .createObservableGauge('vigil_silences_active', { description: 'Silences in force now (started, not ended), by stream (0: none)' })
+    .addCallback(async (result) => {
+      const readings = await Promise.allSettled([...silenceSources].map((source) => withTimeout(source())));
+      // Every process running workflows reads the same rows: one reading is the answer.
+      const first = readings.find((reading) => reading.status === 'fulfilled');
+      for (const r of first?.value ?? []) result.observe(r.active, attributesOf(r.stream).stream);
+    });
   meter
     .createObservableGauge('vigil_runbook_queue_depth', { description: 'BullMQ runbook jobs by state (waiting, active, delayed, failed, ...)' })
     .addCallback(async (result) => {
@@ -267,4 +282,10 @@ export function observeQueueDepth(queue: string, source: () => Promise<QueueCoun
   return () => {
     if (queueSources.get(queue) === source) queueSources.delete(queue);
   };
+}
+
+/** Reports the silences in force at each collection until the returned function is called. */
+export function observeSilences(source: () => Promise<SilenceReading[]>): () => void {
+  silenceSources.add(source);
+  return () => void silenceSources.delete(source);
 }

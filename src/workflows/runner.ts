@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../core/config.ts';
 import { redactUrlsIn } from '../core/redact-url.ts';
 import type { Services } from '../services/container.ts';
-import { observeQueueDepth, recordJobFailure } from '../telemetry/metrics.ts';
+import { observeQueueDepth, observeSilences, recordJobFailure } from '../telemetry/metrics.ts';
 import { bullConnection, WORKFLOW_QUEUE, type RunbookJob, type WorkflowJob } from './queue.ts';
 import { isScheduledJob, runRecurringJob } from './recurring-jobs.ts';
 import { RunbookMachine } from './runbook-machine.ts';
@@ -20,7 +20,8 @@ import { closeWorker } from './worker-close.ts';
 export class WorkflowRunner {
   private worker: BullWorker | undefined;
   private connection: ReturnType<typeof bullConnection> | undefined;
-  private unobserveQueue: () => void = () => undefined;
+  /** Stops reporting the queue's depth and the silences on /metrics. */
+  private unobserve: () => void = () => undefined;
   private readonly machine: RunbookMachine;
 
   constructor(
@@ -56,14 +57,19 @@ export class WorkflowRunner {
         );
       }
     });
-    this.unobserveQueue = observeQueueDepth(this.queue.qualifiedName, () =>
+    const unobserveQueue = observeQueueDepth(this.queue.qualifiedName, () =>
       this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'),
     );
+    const unobserveSilences = observeSilences(() => this.services.silences.activeByStream());
+    this.unobserve = () => {
+      unobserveQueue();
+      unobserveSilences();
+    };
     await scheduleRecurringJobs(this.queue, this.config);
   }
 
   async stop(): Promise<void> {
-    this.unobserveQueue();
+    this.unobserve();
     if (this.worker) await closeWorker(this.worker, this.log);
     // BullMQ leaves a connection it was given open: it would go on reconnecting after a stop.
     this.connection?.disconnect();

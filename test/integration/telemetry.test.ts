@@ -224,4 +224,19 @@ describe('telemetry', () => {
       ['NOTIFY', 1, SpanStatusCode.UNSET],
     ]);
   });
+
+  it('reports the silences in force on /metrics, by stream, while they hold', async () => {
+    const stream = await streamWithThreshold(h, prefix);
+    const create = `mutation($input: CreateSilenceInput!) { createSilence(input: $input) { id } }`;
+    const operator = h.client(h.secrets.OPERATOR);
+    const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+    const silences = await Promise.all(
+      ['deploy', 'migration'].map(async (reason) => (await operator.request<{ createSilence: { id: string } }>(create, { input: { streamId: stream.id, endsAt: inAnHour, reason } })).createSilence.id),
+    );
+    // One to come, not in force yet.
+    await operator.request(create, { input: { streamId: stream.id, startsAt: inAnHour, endsAt: new Date(Date.now() + 7_200_000).toISOString(), reason: 'later' } });
+    expect(value((await scrape()).samples, 'vigil_silences_active', { stream: stream.name })).toBe(2);
+    for (const id of silences) await operator.request(`mutation($id: ID!) { endSilence(id: $id) { id } }`, { id });
+    expect(value((await scrape()).samples, 'vigil_silences_active', { stream: stream.name })).toBe(0);
+  });
 });
