@@ -1,5 +1,6 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
 import { RateWindow } from './rate-window.ts';
+import { VanishingSeries } from './vanishing-series.ts';
 
 /**
  * Vigil's metrics: the instruments, created once when telemetry starts, and
@@ -104,6 +105,7 @@ const BATCH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 
 /** Creates the instruments on a meter (telemetry start); the recording functions below use them from then on. */
 export function installMetrics(meter: Meter): void {
+  const lagSeries = new VanishingSeries();
   instruments = {
     events: meter.createCounter('vigil_events', {
       description: 'Events the worker read and committed, by stream and outcome (valid or dead_letter)',
@@ -144,8 +146,9 @@ export function installMetrics(meter: Meter): void {
       const readings = await Promise.allSettled([...lagSources].map((source) => withTimeout(source())));
       for (const reading of readings) {
         if (reading.status !== 'fulfilled') continue;
-        for (const r of reading.value) result.observe(r.lag, { stream: r.stream, topic: r.topic, partition: r.partition });
+        for (const r of reading.value) lagSeries.observe(result, r.lag, `${r.topic}\0${r.partition}`, { stream: r.stream, topic: r.topic, partition: r.partition });
       }
+      lagSeries.settle(result, readings.every((reading) => reading.status === 'fulfilled'));
     });
   meter
     .createObservableGauge('vigil_events_per_second', { description: 'Events this process committed per second over the last minute, by stream' })
