@@ -1,4 +1,5 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult, UpDownCounter } from '@opentelemetry/api';
+import { withTimeout } from '../core/with-timeout.ts';
 import { RateWindow } from './rate-window.ts';
 import { VanishingSeries } from './vanishing-series.ts';
 
@@ -50,16 +51,6 @@ export interface SilenceReading {
 
 /** A source that does not answer within this long is skipped for this collection. */
 const OBSERVE_TIMEOUT_MS = 3000;
-
-function withTimeout<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${OBSERVE_TIMEOUT_MS} ms`)), OBSERVE_TIMEOUT_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Per-stream rates over the last minute, in this process. */
 const windows = new Map<string, RateWindow>();
@@ -143,7 +134,7 @@ export function installMetrics(meter: Meter): void {
       description: "Events in Kafka not yet committed by the consumer group, per partition this worker owns (end offset minus committed offset)",
     })
     .addCallback(async (result) => {
-      const readings = await Promise.allSettled([...lagSources].map((source) => withTimeout(source())));
+      const readings = await Promise.allSettled([...lagSources].map((source) => withTimeout(source(), OBSERVE_TIMEOUT_MS)));
       for (const reading of readings) {
         if (reading.status !== 'fulfilled') continue;
         for (const r of reading.value) lagSeries.observe(result, r.lag, `${r.topic}\0${r.partition}`, { stream: r.stream, topic: r.topic, partition: r.partition });
@@ -161,7 +152,7 @@ export function installMetrics(meter: Meter): void {
   meter
     .createObservableGauge('vigil_silences_active', { description: 'Silences in force now (started, not ended), by stream (0: none)' })
     .addCallback(async (result) => {
-      const readings = await Promise.allSettled([...silenceSources].map((source) => withTimeout(source())));
+      const readings = await Promise.allSettled([...silenceSources].map((source) => withTimeout(source(), OBSERVE_TIMEOUT_MS)));
       // Every process running workflows reads the same rows: one reading is the answer.
       const first = readings.find((reading) => reading.status === 'fulfilled');
       for (const r of first?.value ?? []) result.observe(r.active, attributesOf(r.stream).stream);
@@ -169,7 +160,7 @@ export function installMetrics(meter: Meter): void {
   meter
     .createObservableGauge('vigil_runbook_queue_depth', { description: 'BullMQ runbook jobs by state (waiting, active, delayed, failed, ...)' })
     .addCallback(async (result) => {
-      const readings = await Promise.allSettled([...queueSources].map(async ([queue, source]) => ({ queue, counts: await withTimeout(source()) })));
+      const readings = await Promise.allSettled([...queueSources].map(async ([queue, source]) => ({ queue, counts: await withTimeout(source(), OBSERVE_TIMEOUT_MS) })));
       for (const reading of readings) {
         if (reading.status !== 'fulfilled') continue;
         for (const [state, count] of Object.entries(reading.value.counts)) result.observe(count, { queue: reading.value.queue, state });
