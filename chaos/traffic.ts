@@ -9,8 +9,9 @@
  * succeed; what reached the topic is read back at the end (readBack), so a
  * producer-side duplicate is never blamed on Vigil.
  */
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { mulberry32 } from '../bench/events.ts';
+import { javaPartitioner } from '../src/stream/kafkajs-transport.ts';
 import { sleep, type Log } from './services/proc.ts';
 
 export const SPIKE_BASE = 5000;
@@ -143,7 +144,8 @@ export class Traffic {
 
   private async connected(): Promise<Producer> {
     if (!this.producer) {
-      const producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      // Vigil's partitioner, not kafkajs' own: its hash of the poison's 100,000-character key held this process for half a second.
+      const producer = this.kafka.producer({ createPartitioner: javaPartitioner, allowAutoTopicCreation: false });
       await producer.connect();
       this.producer = producer;
     }
