@@ -97,6 +97,7 @@ const BATCH_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 /** Creates the instruments on a meter (telemetry start); the recording functions below use them from then on. */
 export function installMetrics(meter: Meter): void {
   const lagSeries = new VanishingSeries();
+  const silenceSeries = new VanishingSeries();
   instruments = {
     events: meter.createCounter('vigil_events', {
       description: 'Events the worker read and committed, by stream and outcome (valid or dead_letter)',
@@ -155,7 +156,9 @@ export function installMetrics(meter: Meter): void {
       const readings = await Promise.allSettled([...silenceSources].map((source) => withTimeout(source(), OBSERVE_TIMEOUT_MS)));
       // Every process running workflows reads the same rows: one reading is the answer.
       const first = readings.find((reading) => reading.status === 'fulfilled');
-      for (const r of first?.value ?? []) result.observe(r.active, attributesOf(r.stream).stream);
+      // An archived stream leaves the readings; without the 0 it would show its last count for ever.
+      for (const r of first?.value ?? []) silenceSeries.observe(result, r.active, r.stream, attributesOf(r.stream).stream);
+      silenceSeries.settle(result, first !== undefined);
     });
   meter
     .createObservableGauge('vigil_runbook_queue_depth', { description: 'BullMQ runbook jobs by state (waiting, active, delayed, failed, ...)' })

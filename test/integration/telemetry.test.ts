@@ -238,5 +238,12 @@ describe('telemetry', () => {
     expect(value((await scrape()).samples, 'vigil_silences_active', { stream: stream.name })).toBe(2);
     for (const id of silences) await operator.request(`mutation($id: ID!) { endSilence(id: $id) { id } }`, { id });
     expect(value((await scrape()).samples, 'vigil_silences_active', { stream: stream.name })).toBe(0);
+
+    // A stream archived under a silence leaves the readings: its series reads 0, not its last count.
+    const archived = await streamWithThreshold(h, `${prefix}-arch`);
+    await operator.request(create, { input: { streamId: archived.id, endsAt: inAnHour, reason: 'deploy' } });
+    expect(value((await scrape()).samples, 'vigil_silences_active', { stream: archived.name })).toBe(1);
+    await h.admin.request(`mutation($id: ID!) { archiveStream(id: $id) { id } }`, { id: archived.id });
+    expect(value((await scrape()).samples, 'vigil_silences_active', { stream: archived.name })).toBe(0);
   });
 });
