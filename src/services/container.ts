@@ -79,7 +79,7 @@ export function createServices(ports: Ports) {
     incidents: new IncidentService(db, pubsub),
     executions: new ExecutionService(db, pubsub),
     deadLetters: new DeadLetterService(db, contracts, kafka),
-    events: new EventService(db, contracts, kafka, config.maxEventBytes),
+    events: new EventService(db, contracts, kafka, config.maxEventBytes, config.maxKeyLength),
     auditEntries: new AuditEntryService(db),
     lifecycle: new LifecycleService(db, registry),
     postmortems: new PostmortemService(db),

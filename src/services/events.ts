@@ -2,6 +2,7 @@ import type { Span } from '@opentelemetry/api';
 import type { Db } from '../store/db.ts';
 import type { ContractCache } from '../stream/contracts.ts';
 import { readPath } from '../stream/event-fields.ts';
+import { seriesKeyTooLong } from '../stream/series-bounds.ts';
 import { SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
 import { tracePublish } from '../telemetry/spans.ts';
 import { BadUserInputError, NotFoundError } from '../core/errors.ts';
@@ -24,6 +25,7 @@ export class EventService {
     private readonly contracts: ContractCache,
     private readonly producer: EventProducer,
     private readonly maxEventBytes: number,
+    private readonly maxKeyLength: number,
   ) {}
 
   /**
@@ -61,7 +63,14 @@ export class EventService {
         continue;
       }
       const key = keyPath ? readPath(event, keyPath) : undefined;
-      messages.push({ key: key == null ? null : String(key), value, headers: batchHeaders });
+      const seriesKey = key == null ? null : String(key);
+      // The worker would dead-letter it; the caller hears now instead.
+      const tooLong = seriesKey === null ? null : seriesKeyTooLong(seriesKey, this.maxKeyLength);
+      if (tooLong) {
+        rejected.push({ index, reason: tooLong });
+        continue;
+      }
+      messages.push({ key: seriesKey, value, headers: batchHeaders });
     }
     span.setAttribute('messaging.destination.name', stream.topic);
     await this.producer.produce(stream.topic, messages);

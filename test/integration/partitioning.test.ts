@@ -56,8 +56,12 @@ describe('keys and partitions', () => {
       input: { name, topic: name, schema: LATENCY_SCHEMA, keyField: 'host', timestampField: 'at', valueFields: ['latency_ms'], partitions: PARTITIONS },
     });
 
-    // publishEvents: each host's events on the partition the Java client picks for it.
-    await sdk.publishEvents({ streamId: stream.id, events: HOSTS.flatMap((host) => [reading(host), reading(host)]) });
+    // publishEvents: each host's events on the partition the Java client picks for it. A key over
+    // VIGIL_MAX_KEY_LENGTH (256) is refused there, not produced for the worker to dead-letter.
+    const events = [...HOSTS.flatMap((host) => [reading(host), reading(host)]), reading('h'.repeat(257))];
+    const { publishEvents: published } = await sdk.publishEvents({ streamId: stream.id, events });
+    expect(published.rejected).toEqual([{ index: HOSTS.length * 2, reason: 'series key is 257 characters; the limit is 256 (VIGIL_MAX_KEY_LENGTH)' }]);
+    expect(published.accepted).toBe(HOSTS.length * 2);
     await waitForCommitted(h, group, stream.topic, HOSTS.length * 2);
     const offsets = await h.runtime.services.ports.db.consumerOffset.findMany({ where: { groupId: group, topic: stream.topic } });
     const expectedCounts = new Map<number, number>();

@@ -6,6 +6,7 @@ import { SCHEMA_VERSION_HEADER, type OutgoingMessage } from '../../src/stream/tr
 import type { Db } from '../../src/store/db.ts';
 
 const MAX_EVENT_BYTES = 100;
+const MAX_KEY_LENGTH = 8;
 const STREAM = { id: 'str_1', topic: 'orders', keyField: 'site.host', schemaVersion: 4 };
 const SCHEMA = { type: 'object', required: ['site', 'note'], properties: { site: { type: 'object' }, note: { type: 'string' } } };
 
@@ -16,7 +17,7 @@ function publisher() {
   const validate = compileValidator(SCHEMA);
   const contracts = { validator: async () => validate } as unknown as ContractCache;
   const producer = { produce: async (topic: string, messages: OutgoingMessage[]) => void produced.push({ topic, messages }) };
-  return { service: new EventService(db, contracts, producer, MAX_EVENT_BYTES), produced };
+  return { service: new EventService(db, contracts, producer, MAX_EVENT_BYTES, MAX_KEY_LENGTH), produced };
 }
 
 /** An event whose JSON is exactly `bytes` UTF-8 bytes, its note made of `char` (1 to 3 bytes each) and ASCII padding. */
@@ -44,6 +45,18 @@ describe('EventService.publish', () => {
     expect(result.accepted).toBe(2);
     expect(result.rejected).toEqual([1, 3, 4, 5].map((index) => ({ index, reason: `event is larger than the ${MAX_EVENT_BYTES}-byte limit` })));
     expect(produced[0]!.messages.map((m) => m.value)).toEqual([JSON.stringify(events[0]), JSON.stringify(events[2])]);
+  });
+
+  it('refuses an event whose series key is over VIGIL_MAX_KEY_LENGTH characters (code points), as the worker would dead-letter it', async () => {
+    const { service, produced } = publisher();
+    const events = [
+      { site: { host: 'h'.repeat(MAX_KEY_LENGTH) }, note: 'at the limit' },
+      { site: { host: 'h'.repeat(MAX_KEY_LENGTH + 1) }, note: 'over' },
+      { site: { host: '😀'.repeat(MAX_KEY_LENGTH) }, note: 'ok' },
+    ];
+    const result = await service.publish(STREAM.id, events);
+    expect(result.rejected).toEqual([{ index: 1, reason: `series key is ${MAX_KEY_LENGTH + 1} characters; the limit is ${MAX_KEY_LENGTH} (VIGIL_MAX_KEY_LENGTH)` }]);
+    expect(produced[0]!.messages.map((m) => m.key)).toEqual([events[0]!.site.host, events[2]!.site.host]);
   });
 
   it('produces each valid event keyed by its key field, with the traceparent and schema version headers, and names each invalid one by index', async () => {

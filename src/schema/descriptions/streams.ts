@@ -43,7 +43,7 @@ export const STREAM_DESCRIPTIONS: Descriptions = {
   Rejection: 'An event `publishEvents` refused; nothing of it was produced.',
   'Rejection.index': 'Position of the refused event in the `events` list, from 0.',
   'Rejection.reason':
-    'Why: the contract violation (with the schema version), or the size limit (VIGIL_MAX_EVENT_BYTES, default 1 MiB).',
+    'Why: the contract violation (with the schema version), the size limit (VIGIL_MAX_EVENT_BYTES, default 1 MiB), or a series key longer than VIGIL_MAX_KEY_LENGTH characters (default 256), which the worker would dead-letter.',
 
   PublishResult: 'What `publishEvents` did with each event.',
   'PublishResult.accepted': 'Events produced to the topic.',
