@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners, type Admin, type ICustomPartitioner, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { javaPartition } from './murmur2.ts';
+import { TopicDirectory } from './topic-directory.ts';
 import type { EventTransport, OutgoingMessage } from './transport.ts';
 
 const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
@@ -66,6 +67,7 @@ export class KafkajsTransport implements EventTransport {
   private readonly kafka: Kafka;
   private admin: Promise<Admin> | undefined;
   private producer: Promise<Producer> | undefined;
+  private readonly topics = new TopicDirectory(async () => (await this.getAdmin()).listTopics());
 
   constructor(brokers: string[], clientId: string, private readonly log: Logger) {
     this.kafka = new Kafka({
@@ -131,15 +133,22 @@ export class KafkajsTransport implements EventTransport {
 
   async endOffsets(topic: string): Promise<Map<number, bigint>> {
     const admin = await this.getAdmin();
+    await this.mustExist(topic);
     const offsets = await admin.fetchTopicOffsets(topic);
     return new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
   }
 
   async offsetsForTime(topic: string, time: Date): Promise<Map<number, bigint>> {
     const admin = await this.getAdmin();
+    await this.mustExist(topic);
     const [byTime, ends] = await Promise.all([admin.fetchTopicOffsetsByTimestamp(topic, time.getTime()), this.endOffsets(topic)]);
     // Kafka answers -1 for a partition with no message at or after the time: start at its end.
     return new Map(byTime.map((o) => [o.partition, o.offset === '-1' ? (ends.get(o.partition) ?? 0n) : BigInt(o.offset)]));
+  }
+
+  /** Fails at once for a topic the broker does not have, where kafkajs would retry for seconds (topic-directory.ts). */
+  private async mustExist(topic: string): Promise<void> {
+    if (!(await this.topics.has(topic))) throw new Error(`topic ${topic} does not exist on the broker`);
   }
 
   async produce(topic: string, messages: OutgoingMessage[]): Promise<void> {

@@ -35,9 +35,9 @@ export interface TopicAdmin {
   partitionCount(topic: string): Promise<number | undefined>;
   /** Grows the topic to `total` partitions (Kafka cannot shrink a topic); resolves once they have leaders. */
   addPartitions(topic: string, total: number): Promise<void>;
-  /** Latest offset per partition (the offset the next message will get). */
+  /** Latest offset per partition (the offset the next message will get); fails at once when the topic does not exist. */
   endOffsets(topic: string): Promise<Map<number, bigint>>;
-  /** Per partition, the first offset whose timestamp is at or after `time` (the end offset if none is). */
+  /** Per partition, the first offset whose timestamp is at or after `time` (the end offset if none is); fails at once when the topic does not exist. */
   offsetsForTime(topic: string, time: Date): Promise<Map<number, bigint>>;
 }
 
