@@ -3,9 +3,9 @@ import type { Db } from '../store/db.ts';
 import type { ContractCache } from '../stream/contracts.ts';
 import { readPath } from '../stream/event-fields.ts';
 import { seriesKeyTooLong } from '../stream/series-bounds.ts';
-import { SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
+import { MissingTopicError, SCHEMA_VERSION_HEADER, type EventProducer, type OutgoingMessage } from '../stream/transport.ts';
 import { tracePublish } from '../telemetry/spans.ts';
-import { BadUserInputError, NotFoundError } from '../core/errors.ts';
+import { BadUserInputError, ConflictError, NotFoundError } from '../core/errors.ts';
 
 export const MAX_EVENTS_PER_PUBLISH = 1000;
 
@@ -73,7 +73,14 @@ export class EventService {
       messages.push({ key: seriesKey, value, headers: batchHeaders });
     }
     span.setAttribute('messaging.destination.name', stream.topic);
-    await this.producer.produce(stream.topic, messages);
+    try {
+      await this.producer.produce(stream.topic, messages);
+    } catch (error) {
+      if (error instanceof MissingTopicError) {
+        throw new ConflictError(`the stream's topic ${stream.topic} does not exist on the broker (deleted outside Vigil?); nothing was produced`, 'streamId');
+      }
+      throw error;
+    }
     return { accepted: messages.length, rejected };
   }
 }

@@ -2,7 +2,7 @@ import { Kafka, logLevel, Partitioners, type Admin, type ICustomPartitioner, typ
 import type { Logger } from 'pino';
 import { javaPartition } from './murmur2.ts';
 import { TopicDirectory } from './topic-directory.ts';
-import type { EventTransport, OutgoingMessage } from './transport.ts';
+import { MissingTopicError, type EventTransport, type OutgoingMessage } from './transport.ts';
 
 const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
 const TOPIC_LEADERS_POLL_MS = 250;
@@ -100,6 +100,8 @@ export class KafkajsTransport implements EventTransport {
     this.producer ??= (async () => {
       const producer = this.kafka.producer({
         createPartitioner: javaPartitioner,
+        // Topics are created by registerStream with their partition count, never by a broker's defaults.
+        allowAutoTopicCreation: false,
         idempotent: true,
         maxInFlightRequests: 1,
       });
@@ -146,14 +148,15 @@ export class KafkajsTransport implements EventTransport {
     return new Map(byTime.map((o) => [o.partition, o.offset === '-1' ? (ends.get(o.partition) ?? 0n) : BigInt(o.offset)]));
   }
 
-  /** Fails at once for a topic the broker does not have, where kafkajs would retry for seconds (topic-directory.ts). */
+  /** Fails at once for a topic the broker does not have, where kafkajs would retry for 6 to 8 s (topic-directory.ts). */
   private async mustExist(topic: string): Promise<void> {
-    if (!(await this.topics.has(topic))) throw new Error(`topic ${topic} does not exist on the broker`);
+    if (!(await this.topics.has(topic))) throw new MissingTopicError(topic);
   }
 
   async produce(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const producer = await this.getProducer();
+    await this.mustExist(topic);
     // As they are: an OutgoingMessage is a kafkajs message (an unset partition means by key), and kafkajs only reads them.
     await producer.send({ topic, messages: messages satisfies Message[] });
   }

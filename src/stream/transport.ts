@@ -35,13 +35,22 @@ export interface TopicAdmin {
   partitionCount(topic: string): Promise<number | undefined>;
   /** Grows the topic to `total` partitions (Kafka cannot shrink a topic); resolves once they have leaders. */
   addPartitions(topic: string, total: number): Promise<void>;
-  /** Latest offset per partition (the offset the next message will get); fails at once when the topic does not exist. */
+  /** Latest offset per partition (the offset the next message will get); fails at once with MissingTopicError when the topic does not exist. */
   endOffsets(topic: string): Promise<Map<number, bigint>>;
-  /** Per partition, the first offset whose timestamp is at or after `time` (the end offset if none is); fails at once when the topic does not exist. */
+  /** Per partition, the first offset whose timestamp is at or after `time` (the end offset if none is); fails at once with MissingTopicError when the topic does not exist. */
   offsetsForTime(topic: string, time: Date): Promise<Map<number, bigint>>;
 }
 
+/** The broker has no topic of that name: deleted outside Vigil, or never created. Not worth retrying. */
+export class MissingTopicError extends Error {
+  constructor(readonly topic: string) {
+    super(`topic ${topic} does not exist on the broker`);
+    this.name = 'MissingTopicError';
+  }
+}
+
 export interface EventProducer {
+  /** Fails at once with MissingTopicError when the topic does not exist. */
   produce(topic: string, messages: OutgoingMessage[]): Promise<void>;
 }
 

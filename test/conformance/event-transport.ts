@@ -136,10 +136,12 @@ export function describeEventTransport(implementation: string, open: () => Promi
         expect(await subject.transport.offsetsForTime(name, inAnHour)).toEqual(new Map([[0, 2n], [1, 0n]]));
       });
 
-      it('answers offsets of a topic the broker does not have with an error naming it, not with retries', async () => {
+      it('answers offsets of, and a produce to, a topic the broker does not have with an error naming it, not with retries', async () => {
         const missing = uniqueName('conformance-missing');
         await expect(subject.transport.endOffsets(missing)).rejects.toThrow(`topic ${missing} does not exist on the broker`);
         await expect(subject.transport.offsetsForTime(missing, new Date())).rejects.toThrow(`topic ${missing} does not exist on the broker`);
+        await expect(subject.transport.produce(missing, [{ key: 'k', value: 'v' }])).rejects.toThrow(`topic ${missing} does not exist on the broker`);
+        expect(await subject.transport.partitionCount(missing)).toBeUndefined();
         // Created since the listing above was asked: found, not answered from that listing.
         const name = await topic(1);
         expect(await subject.transport.endOffsets(name)).toEqual(new Map([[0, 0n]]));

@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.ts';
 import { TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { graphqlErrors, LATENCY_SCHEMA, REGISTER_STREAM, registerLatencyStream, startHarness, type Harness } from '../support/harness.ts';
 
@@ -154,5 +155,38 @@ describe('queries', () => {
     expect(seen).toContain(a.id);
     expect(seen).toContain(b.id);
     expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
+describe('a stream whose topic the broker does not have', () => {
+  it('answers publishEvents with CONFLICT naming streamId, and health for every stream, without waiting on kafkajs retries', async () => {
+    const name = uniqueName('topicless');
+    // As a registry restored without its broker, or a topic deleted outside Vigil: the row, no topic.
+    const { db } = h.runtime.services.ports;
+    const stream = await db.stream.create({
+      data: {
+        id: newId('Stream'),
+        name,
+        topic: name,
+        keyField: 'host',
+        valueFields: ['latency_ms'],
+        partitions: 1,
+        retentionDays: 1,
+        schemas: { create: { version: 1, schema: LATENCY_SCHEMA as object, createdBy: 'test' } },
+      },
+    });
+    const [error] = await graphqlErrors(
+      h.admin.request(`mutation($s: ID!, $e: [JSON!]!) { publishEvents(streamId: $s, events: $e) { accepted } }`, {
+        s: stream.id,
+        e: [{ host: 'web-1', latency_ms: 5 }],
+      }),
+    );
+    expect(error?.extensions).toMatchObject({ code: 'CONFLICT', field: 'streamId' });
+    expect(error?.message).toContain(`topic ${name} does not exist on the broker`);
+
+    const { health } = await h.admin.request<{ health: { streams: { stream: { id: string }; ingestionLag: number }[] } }>(
+      `{ health { streams { stream { id } ingestionLag } } }`,
+    );
+    expect(health.streams.find((s) => s.stream.id === stream.id)?.ingestionLag).toBe(0);
   });
 });

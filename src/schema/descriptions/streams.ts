@@ -71,6 +71,6 @@ export const STREAM_DESCRIPTIONS: Descriptions = {
   'Mutation.replayStream':
     'Re-consumes the stream from a time or from offsets: detectors see the events again; an event already scored by the same detector version makes no second anomaly. Role: OPERATOR. Errors: NOT_FOUND (input.streamId), BAD_USER_INPUT (input.fromTimestamp, input.fromOffsets.<partition>).',
   'Mutation.replayStream(input)': 'The stream and where to restart.',
-  'Mutation.publishEvents(streamId)': 'The stream whose topic the events go to. NOT_FOUND when unknown. Role: OPERATOR.',
+  'Mutation.publishEvents(streamId)': 'The stream whose topic the events go to. NOT_FOUND when unknown; CONFLICT when its topic does not exist on the broker (nothing is produced). Role: OPERATOR.',
   'Mutation.publishEvents(events)': `1 to ${MAX_EVENTS_PER_PUBLISH} event values (JSON objects as the contract describes). Each valid one is produced keyed by its keyField value, so a series stays on one partition.`,
 };
