@@ -1,18 +1,5 @@
 import { javaPartition } from './murmur2.ts';
 
-/**
- * Where a series lives. The worker keeps one baseline per series per
- * partition, so a series must always arrive on one partition: the one Kafka's
- * Java client's default partitioner picks for its key, toPositive(murmur2(key
- * as UTF-8)) % partitions (javaPartition; test/unit/partitioning.test.ts
- * checks it against values computed by the Java client). publishEvents
- * produces with it, and the worker checks every keyed event against it
- * (docs/api.md, "Streams and events": the key rule).
- */
-export function partitionForKey(key: string, partitions: number): number {
-  return javaPartition(key, partitions);
-}
-
 /** A misrouted event, as the stream's note reports it. */
 export interface MisroutedSample {
   seriesKey: string;
@@ -25,7 +12,15 @@ export interface MisroutedSample {
 const MEMO_LIMIT = 50_000;
 
 /**
- * partitionForKey with a memo: 0.4 to 1 µs a call otherwise (a UTF-8 copy
+ * Where a series lives. The worker keeps one baseline per series per
+ * partition, so a series must always arrive on one partition: the one Kafka's
+ * Java client's default partitioner picks for its key, toPositive(murmur2(key
+ * as UTF-8)) % partitions (javaPartition in murmur2.ts, checked against
+ * values computed by the Java client). publishEvents produces with it, and
+ * the worker checks every keyed event against it (docs/api.md, "Streams and
+ * events": the key rule).
+ *
+ * This is javaPartition with a memo: 0.4 to 1 µs a call otherwise (a UTF-8 copy
  * of the key and its hash, bench:partitioner), on every event of the batch
  * path. Series keys repeat, so the memo stays small; it is dropped
  * whole when a stream has more keys than it should hold.
@@ -42,7 +37,7 @@ export class PartitionCheck {
     }
     let expected = this.memo.get(seriesKey);
     if (expected === undefined) {
-      expected = partitionForKey(seriesKey, partitions);
+      expected = javaPartition(seriesKey, partitions);
       this.memo.set(seriesKey, expected);
     }
     return expected === partition ? undefined : expected;

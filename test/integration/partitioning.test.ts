@@ -1,7 +1,7 @@
 import { Kafka, logLevel, Partitioners, type PartitionMetadata, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVigilClient, type VigilClient } from '../../sdk/index.ts';
-import { partitionForKey } from '../../src/stream/partitioning.ts';
+import { javaPartition } from '../../src/stream/murmur2.ts';
 import { TEST_ADMIN_KEY, TEST_KAFKA_BROKERS, uniqueName } from '../support/env.ts';
 import { LATENCY_SCHEMA, startHarness, startTestWorker, type Harness, type TestWorker } from '../support/harness.ts';
 import { waitFor } from '../support/processes.ts';
@@ -65,7 +65,7 @@ describe('keys and partitions', () => {
     await waitForCommitted(h, group, stream.topic, HOSTS.length * 2);
     const offsets = await h.runtime.services.ports.db.consumerOffset.findMany({ where: { groupId: group, topic: stream.topic } });
     const expectedCounts = new Map<number, number>();
-    for (const host of HOSTS) expectedCounts.set(partitionForKey(host, PARTITIONS), (expectedCounts.get(partitionForKey(host, PARTITIONS)) ?? 0) + 2);
+    for (const host of HOSTS) expectedCounts.set(javaPartition(host, PARTITIONS), (expectedCounts.get(javaPartition(host, PARTITIONS)) ?? 0) + 2);
     expect(new Map(offsets.map((o) => [o.partition, Number(o.nextOffset)]))).toEqual(expectedCounts);
     // Stats of those events were flushed (events counted), and none of them was misrouted.
     const clean = await waitFor(async () => {
@@ -76,7 +76,7 @@ describe('keys and partitions', () => {
     expect(clean.note).toBeNull();
 
     // The wrong partitioner: the hosts it places elsewhere than the Java client are split series.
-    const misplaced = HOSTS.filter((host) => legacyPartition(host) !== partitionForKey(host, PARTITIONS));
+    const misplaced = HOSTS.filter((host) => legacyPartition(host) !== javaPartition(host, PARTITIONS));
     expect(misplaced.length, 'the LegacyPartitioner places some of these hosts elsewhere').toBeGreaterThan(0);
     await legacyProducer.send({ topic: stream.topic, messages: HOSTS.map((host) => ({ key: host, value: JSON.stringify(reading(host)) })) });
     await waitForCommitted(h, group, stream.topic, HOSTS.length * 3);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { javaPartition, murmur2 } from '../../src/stream/murmur2.ts';
 
@@ -47,13 +48,26 @@ describe('murmur2', () => {
   });
 });
 
+const toPositive = (hash: number) => hash & 0x7fffffff;
+const COUNTS = [1, 2, 3, 7, 12, 16, 50, 1000];
+
 describe('javaPartition', () => {
-  it('is toPositive(murmur2(UTF-8 bytes)) modulo the partition count, the same for a string and its bytes', () => {
-    for (const [key, hash] of JAVA_MURMUR2) {
-      for (const count of [1, 3, 12, 1000]) {
-        expect(javaPartition(key, count)).toBe((hash & 0x7fffffff) % count);
-        expect(javaPartition(Buffer.from(key), count)).toBe((hash & 0x7fffffff) % count);
-      }
+  it.each(JAVA_MURMUR2)('puts %s where the Java client does, for any partition count, from the string or its bytes', (key, hash) => {
+    for (const count of COUNTS) {
+      expect(javaPartition(key, count), `${count} partitions`).toBe(toPositive(hash) % count);
+      expect(javaPartition(Buffer.from(key), count), `${count} partitions, bytes`).toBe(toPositive(hash) % count);
     }
+  });
+
+  it('negative control: kafkajs LegacyPartitioner (its default before 2.0) places some of these keys elsewhere', () => {
+    const legacy = Partitioners.LegacyPartitioner();
+    const metadata = (count: number): PartitionMetadata[] =>
+      Array.from({ length: count }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const differing = JAVA_MURMUR2.flatMap(([key, hash]) =>
+      COUNTS.filter((count) => legacy({ topic: 't', partitionMetadata: metadata(count), message: { key, value: null } }) !== toPositive(hash) % count).map(
+        (count) => `${key}/${count}`,
+      ),
+    );
+    expect(differing.length).toBeGreaterThan(0);
   });
 });
